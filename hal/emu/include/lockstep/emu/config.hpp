@@ -1,0 +1,79 @@
+#pragma once
+// Everything that determines a run of an emulated machine. Strategy, seed and this
+// configuration together fix the run bit for bit (deterministic engine).
+
+#include <cstdint>
+#include <lockstep/hal/types.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lockstep::emu {
+
+enum class Strategy : std::uint8_t {
+  kRoundRobin,  ///< Rotate through runnable vCPUs, `rr_quantum` scheduling points each.
+  kRandom,      ///< Uniformly random runnable vCPU at every scheduling point.
+  kPct,         ///< Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010), depth d.
+};
+
+std::string_view to_string(Strategy s) noexcept;
+std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
+
+/// Virtual cycles charged by the deterministic engine. Documented in docs/ARCHITECTURE.md.
+struct CostModel {
+  hal::Cycles atomic_op = 2;
+  hal::Cycles relax = 10;
+  hal::Cycles hal_call = 5;
+  hal::Cycles ipi_send = 50;
+  hal::Cycles ipi_latency = 200;   ///< From send to earliest delivery on the target.
+  hal::Cycles irq_entry = 100;     ///< Charged to the interrupted vCPU per delivered vector.
+  hal::Cycles wfi = 20;
+  hal::Cycles cpu_start = 1000;    ///< From start_cpu() to the first instruction of the target.
+};
+
+/// Seeded faults. Probabilities are in parts per million of IPIs sent.
+struct FaultConfig {
+  std::uint32_t delay_ipi_ppm = 0;
+  hal::Cycles delay_ipi_cycles = 5000;
+  std::uint32_t duplicate_ipi_ppm = 0;
+  std::uint32_t lose_ipi_ppm = 0;  ///< Explicit, separate: proves the explorer finds lost wake-ups.
+  std::vector<hal::CpuId> fail_start;  ///< These CPUs accept start_cpu() but never run.
+  struct Unplug {
+    hal::CpuId cpu;
+    hal::Cycles at;
+  };
+  std::vector<Unplug> unplug;      ///< Raise `unplug_vector` on `cpu` once its clock reaches `at`.
+  hal::Vector unplug_vector = 0;
+
+  bool any() const noexcept {
+    return delay_ipi_ppm || duplicate_ipi_ppm || lose_ipi_ppm || !fail_start.empty() || !unplug.empty();
+  }
+};
+
+/// Parses a fault spec such as "delay-ipi=0.1:5000,dup-ipi=0.05,lose-ipi=0.01,fail-start=3,
+/// unplug=2@10000" (probabilities as fractions, delay in cycles after ':'). On error returns
+/// nullopt and sets `error` to a message naming the offending item.
+std::optional<FaultConfig> parse_faults(std::string_view spec, std::string& error);
+
+/// The canonical text of a fault configuration; parse_faults(format_faults(f)) == f.
+std::string format_faults(const FaultConfig& f);
+
+struct MachineConfig {
+  hal::CpuId cpus = 4;
+  std::uint64_t seed = 1;
+  Strategy strategy = Strategy::kRandom;
+  std::uint32_t pct_depth = 3;
+  std::uint64_t pct_horizon = 20'000;  ///< Steps over which PCT spreads its d-1 change points.
+  std::uint32_t rr_quantum = 1;
+  std::uint64_t max_steps = 200'000'000;   ///< Liveness guard: scheduling points.
+  hal::Cycles max_cycles = 10'000'000'000; ///< Liveness guard: virtual cycles of any vCPU.
+  double max_seconds = 120;                ///< Liveness guard of the parallel engine (host time).
+  CostModel costs;
+  FaultConfig faults;
+  bool record_events = false;  ///< Keep the engine event log (tests, replay checks).
+  bool echo_console = false;   ///< Copy console output to stderr as it is written.
+  std::size_t boot_stack_size = 256 * 1024;
+};
+
+}  // namespace lockstep::emu

@@ -1,0 +1,41 @@
+#pragma once
+// The hot per-vCPU state the emulated back ends share with their inline HAL functions.
+
+#include <atomic>
+#include <cstdint>
+#include <lockstep/hal/types.hpp>
+
+namespace lockstep::hal {
+struct Context;
+}
+
+namespace lockstep::emu::detail {
+
+/// What the inline HAL functions read and write for the vCPU running on this host thread.
+/// The deterministic engine repoints tl_cpu at every vCPU switch; the parallel engine sets it
+/// once per host thread.
+struct CpuHot {
+  hal::CpuId id = 0;
+  bool irq_enabled = false;
+  void* percpu = nullptr;
+  hal::Cycles cycles = 0;                 ///< Virtual cycles (deterministic engine only).
+  std::atomic<std::uint32_t> pending{0};  ///< Raised, not yet delivered vectors (bit per vector).
+  hal::Context* running = nullptr;        ///< The flow executing on this vCPU (kept by context_switch).
+};
+
+extern thread_local CpuHot* tl_cpu;
+/// True while this host thread runs vCPUs of the deterministic engine: atomics and HAL calls
+/// become scheduling points.
+extern thread_local bool tl_det;
+
+// Deterministic engine slow paths (hal/emu/src/det_engine.cpp).
+void det_atomic_point() noexcept;
+void det_relax() noexcept;
+void det_irq_enabled() noexcept;
+
+// Parallel engine slow paths (hal/emu/src/parallel_engine.cpp).
+void par_relax() noexcept;
+void par_deliver_pending() noexcept;
+hal::Cycles par_cycles() noexcept;
+
+}  // namespace lockstep::emu::detail

@@ -1,0 +1,55 @@
+#pragma once
+// Emulated machines: the hot HAL functions. Each reads the vCPU this host thread runs.
+
+#include <lockstep/hal/types.hpp>
+#include <lockstep/hal_backend/cpu_state.hpp>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace lockstep::hal {
+
+inline CpuId current_cpu_id() noexcept { return emu::detail::tl_cpu->id; }
+
+inline void relax() noexcept {
+  if (emu::detail::tl_det) {
+    emu::detail::det_relax();
+  } else {
+#if defined(__x86_64__)
+    _mm_pause();
+#endif
+    emu::detail::par_relax();
+  }
+}
+
+inline Cycles cycle_counter() noexcept {
+  return emu::detail::tl_det ? emu::detail::tl_cpu->cycles : emu::detail::par_cycles();
+}
+
+inline IrqState irq_save_disable() noexcept {
+  auto* cpu = emu::detail::tl_cpu;
+  IrqState was = cpu->irq_enabled ? 1 : 0;
+  cpu->irq_enabled = false;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  return was;
+}
+
+inline void irq_enable() noexcept {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  emu::detail::tl_cpu->irq_enabled = true;
+  if (emu::detail::tl_det)
+    emu::detail::det_irq_enabled();
+  else if (emu::detail::tl_cpu->pending.load(std::memory_order_relaxed) != 0)
+    emu::detail::par_deliver_pending();
+}
+
+inline void irq_restore(IrqState state) noexcept {
+  if (state) irq_enable();
+}
+
+inline bool irq_enabled() noexcept { return emu::detail::tl_cpu->irq_enabled; }
+
+inline void* percpu_base() noexcept { return emu::detail::tl_cpu->percpu; }
+
+}  // namespace lockstep::hal

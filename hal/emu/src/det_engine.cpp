@@ -1,0 +1,483 @@
+// The deterministic engine: every vCPU is a fiber on one host thread; at every scheduling
+// point (atomic operation, HAL call, spin) a seeded strategy decides which vCPU runs next.
+// Time is virtual: each vCPU's clock advances by the cost model, never by host time.
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <lockstep/emu/machine.hpp>
+#include <lockstep/emu/prng.hpp>
+#include <lockstep/hal/hal.hpp>
+#include <memory>
+#include <vector>
+
+#include "engine.hpp"
+#include "fiber.hpp"
+
+namespace lockstep::emu {
+namespace {
+
+using detail::CpuHot;
+using hal::CpuId;
+using hal::Cycles;
+using hal::Vector;
+
+constexpr std::size_t kConsoleCapture = 4u << 20;
+constexpr std::uint64_t kHashPrime = 0x100000001b3ULL;
+
+enum class CpuState : std::uint8_t { kOff, kRunnable, kWaiting, kHalted, kDead };
+
+const char* state_name(CpuState s) {
+  switch (s) {
+    case CpuState::kOff: return "never-started";
+    case CpuState::kRunnable: return "running";
+    case CpuState::kWaiting: return "waiting";
+    case CpuState::kHalted: return "halted";
+    case CpuState::kDead: return "dead (fail-start fault)";
+  }
+  return "?";
+}
+
+struct Delivery {
+  Cycles at;
+  Vector vector;
+};
+
+struct VCpu {
+  CpuHot hot;
+  CpuState state = CpuState::kOff;
+  bool in_wfi = false;
+  hal::Context boot;
+  std::span<std::byte> engine_stack;  // Only the boot CPU's: the others run on the caller's.
+  hal::CpuEntry entry = nullptr;
+  std::vector<Delivery> future;
+  Cycles timer_deadline = 0;
+  Cycles timer_period = 0;
+  const char* last_op = "start";
+  std::uint64_t steps = 0;
+  std::int64_t priority = 0;   // PCT
+  std::uint32_t runnable_pos = 0;
+};
+
+class DetEngine final : public detail::Engine {
+ public:
+  DetEngine(const MachineConfig& config, RunResult& result)
+      : cfg_(config), result_(result), sched_rng_(config.seed), fault_rng_(config.seed ^ 0x5eed'fa17'0000'0001ULL) {
+    n_ = std::max<CpuId>(1, std::min<CpuId>(config.cpus, hal::kMaxCpus));
+    cpus_ = std::make_unique<VCpu[]>(n_);
+    descriptors_.resize(n_);
+    for (CpuId i = 0; i < n_; ++i) {
+      cpus_[i].hot.id = i;
+      descriptors_[i] = {detail::emulated_hw_id(i), true};
+    }
+    runnable_.reserve(n_);
+    for (auto c : cfg_.faults.fail_start)
+      if (c < n_) cpus_[c].state = CpuState::kDead;
+    unplug_done_.assign(cfg_.faults.unplug.size(), false);
+    setup_pct();
+  }
+
+  ~DetEngine() {
+    for (CpuId i = 0; i < n_; ++i) detail::context_destroy(cpus_[i].boot);
+    detail::stack_release(cpus_[0].engine_stack);
+  }
+
+  void run(BootMain boot, void* arg) {
+    boot_ = boot;
+    boot_arg_ = arg;
+    auto* saved_engine = detail::tl_engine;
+    auto* saved_cpu = detail::tl_cpu;
+    const bool saved_det = detail::tl_det;
+
+    VCpu& c0 = cpus_[0];
+    c0.engine_stack = detail::stack_allocate(cfg_.boot_stack_size);
+    hal::context_init(c0.boot, c0.engine_stack, &DetEngine::boot_flow, this);
+    c0.hot.running = &c0.boot;
+    c0.state = CpuState::kRunnable;
+    add_runnable(0);
+    log(EngineEvent::kStart, 0, 0);
+
+    detail::context_adopt_current(main_);
+    detail::tl_engine = this;
+    detail::tl_det = true;
+    detail::tl_cpu = &c0.hot;
+    current_ = 0;
+    hal::context_switch(main_, c0.boot);
+    // Back here only through stop().
+    detail::tl_engine = saved_engine;
+    detail::tl_cpu = saved_cpu;
+    detail::tl_det = saved_det;
+    finish_result();
+  }
+
+  // --- scheduling points -------------------------------------------------------------------
+
+  void point(Cycles cost, const char* op, bool spinning) noexcept {
+    VCpu& me = cpus_[current_];
+    me.hot.cycles += cost;
+    me.last_op = op;
+    ++me.steps;
+    if (++steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
+    if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
+    const CpuId next = pick(me, spinning);
+    if (next != current_) switch_to(me, next);
+    VCpu& now = cpus_[current_];
+    if (now.in_wfi) fast_forward(now);
+    deliver();
+  }
+
+  void deliver() noexcept {
+    for (;;) {
+      VCpu& me = cpus_[current_];
+      if (!me.hot.irq_enabled) return;
+      collect_due(me);
+      const std::uint32_t p = me.hot.pending.load(std::memory_order_relaxed);
+      if (p == 0) return;
+      const Vector v = static_cast<Vector>(31 - __builtin_clz(p));
+      me.hot.pending.store(p & ~(1u << v), std::memory_order_relaxed);
+      me.hot.irq_enabled = false;
+      me.hot.cycles += cfg_.costs.irq_entry;
+      log(EngineEvent::kIpiDeliver, me.hot.id, v);
+      hal::interrupt_entry(v);
+      // The handler may have switched flows; the interrupted flow may now run on another CPU.
+      cpus_[current_].hot.irq_enabled = true;
+    }
+  }
+
+  // --- Engine -----------------------------------------------------------------------------
+
+  hal::HwId hw_id(CpuId cpu) const noexcept override { return descriptors_[cpu].hw_id; }
+  std::span<const hal::CpuDescriptor> cpus() const noexcept override { return descriptors_; }
+
+  void wait_for_interrupt() noexcept override {
+    VCpu& me = cpus_[current_];
+    collect_due(me);
+    if (!has_event(me)) {
+      me.state = CpuState::kWaiting;
+      remove_runnable(me);
+      log(EngineEvent::kWait, me.hot.id, 0);
+    }
+    me.in_wfi = true;
+    point(cfg_.costs.wfi, "wait_for_interrupt", false);
+    cpus_[current_].in_wfi = false;
+  }
+
+  [[noreturn]] void halt() noexcept override {
+    VCpu& me = cpus_[current_];
+    me.state = CpuState::kHalted;
+    remove_runnable(me);
+    me.hot.irq_enabled = false;
+    log(EngineEvent::kHalt, me.hot.id, 0);
+    point(cfg_.costs.hal_call, "halt", false);
+    std::abort();  // A halted vCPU is never picked again.
+  }
+
+  void send_ipi(CpuId target, Vector v) noexcept override {
+    point(cfg_.costs.ipi_send, "send_ipi", false);
+    raise(target, v);
+  }
+
+  void send_ipi_all_but_self(Vector v) noexcept override {
+    point(cfg_.costs.ipi_send, "send_ipi_all_but_self", false);
+    for (CpuId t = 0; t < n_; ++t)
+      if (t != current_) raise(t, v);
+  }
+
+  hal::StartResult start_cpu(CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept override {
+    point(cfg_.costs.hal_call, "start_cpu", false);
+    if (cpu >= n_) return hal::StartResult::kNoSuchCpu;
+    VCpu& v = cpus_[cpu];
+    if (v.state == CpuState::kDead) {
+      log(EngineEvent::kFault, cpu, 0);
+      return hal::StartResult::kStarted;  // Accepted, never arrives: like an AP that stays dark.
+    }
+    if (v.state != CpuState::kOff) return hal::StartResult::kAlreadyStarted;
+    v.entry = entry;
+    hal::context_init(v.boot, stack, &DetEngine::cpu_flow, &v);
+    v.hot.running = &v.boot;
+    v.hot.cycles = cpus_[current_].hot.cycles + cfg_.costs.cpu_start;
+    v.state = CpuState::kRunnable;
+    add_runnable(cpu);
+    log(EngineEvent::kStart, cpu, 0);
+    return hal::StartResult::kStarted;
+  }
+
+  void timer_set(Cycles deadline, Cycles period) noexcept override {
+    VCpu& me = cpus_[current_];
+    me.timer_deadline = deadline;
+    me.timer_period = period;
+    point(cfg_.costs.hal_call, "timer_set", false);
+  }
+
+  void console_write(const char* text, std::size_t len) noexcept override {
+    point(cfg_.costs.hal_call, "console_write", false);
+    if (cfg_.echo_console) std::fwrite(text, 1, len, stderr);
+    const std::size_t room = kConsoleCapture - std::min(kConsoleCapture, result_.console.size());
+    const std::size_t take = std::min(room, len);
+    result_.console.append(text, take);
+    result_.console_dropped += len - take;
+  }
+
+  const CostModel& costs() const noexcept { return cfg_.costs; }
+
+ private:
+  static void boot_flow(void* self_ptr) {
+    auto* self = static_cast<DetEngine*>(self_ptr);
+    self->boot_(self->boot_arg_);
+    self->stop(RunStatus::kFinished);
+  }
+
+  static void cpu_flow(void* vcpu_ptr) {
+    auto* v = static_cast<VCpu*>(vcpu_ptr);
+    v->entry(v->hot.id);
+    hal::halt();
+  }
+
+  void raise(CpuId target, Vector v) noexcept {
+    VCpu& me = cpus_[current_];
+    if (target >= n_) return;
+    VCpu& t = cpus_[target];
+    if (t.state == CpuState::kOff || t.state == CpuState::kHalted || t.state == CpuState::kDead) return;
+    const std::uint32_t packed = (target << 8) | v;
+    if (fault_rng_.chance(cfg_.faults.lose_ipi_ppm)) {
+      ++result_.ipis_lost;
+      log(EngineEvent::kFault, me.hot.id, packed);
+      return;
+    }
+    Cycles at = me.hot.cycles + cfg_.costs.ipi_latency;
+    if (fault_rng_.chance(cfg_.faults.delay_ipi_ppm)) {
+      at += cfg_.faults.delay_ipi_cycles;
+      ++result_.ipis_delayed;
+    }
+    t.future.push_back({at, v});
+    if (fault_rng_.chance(cfg_.faults.duplicate_ipi_ppm)) {
+      // Far enough behind the original that the two do not merge in the pending mask.
+      t.future.push_back({at + 2 * cfg_.costs.ipi_latency + cfg_.costs.irq_entry, v});
+      ++result_.ipis_duplicated;
+    }
+    log(EngineEvent::kIpiSend, me.hot.id, packed);
+    wake(t);
+  }
+
+  void wake(VCpu& t) noexcept {
+    if (t.state == CpuState::kWaiting) {
+      t.state = CpuState::kRunnable;
+      add_runnable(t.hot.id);
+    }
+  }
+
+  bool has_event(const VCpu& v) const noexcept {
+    if (v.hot.pending.load(std::memory_order_relaxed) != 0 || !v.future.empty() || v.timer_deadline != 0) return true;
+    for (std::size_t i = 0; i < cfg_.faults.unplug.size(); ++i)
+      if (!unplug_done_[i] && cfg_.faults.unplug[i].cpu == v.hot.id) return true;
+    return false;
+  }
+
+  /// A waiting vCPU has nothing to do until its next event: its clock jumps there.
+  void fast_forward(VCpu& v) noexcept {
+    if (v.hot.pending.load(std::memory_order_relaxed) != 0) return;
+    Cycles next = ~Cycles{0};
+    for (const auto& d : v.future) next = std::min(next, d.at);
+    if (v.timer_deadline != 0) next = std::min(next, v.timer_deadline);
+    for (std::size_t i = 0; i < cfg_.faults.unplug.size(); ++i)
+      if (!unplug_done_[i] && cfg_.faults.unplug[i].cpu == v.hot.id) next = std::min(next, cfg_.faults.unplug[i].at);
+    if (next != ~Cycles{0} && next > v.hot.cycles) v.hot.cycles = next;
+    collect_due(v);
+  }
+
+  /// Moves everything due by the vCPU's clock into its pending mask.
+  void collect_due(VCpu& v) noexcept {
+    std::uint32_t bits = 0;
+    if (v.timer_deadline != 0 && v.hot.cycles >= v.timer_deadline) {
+      bits |= 1u << hal::kTimerVector;
+      log(EngineEvent::kTimerFire, v.hot.id, hal::kTimerVector);
+      if (v.timer_period != 0) {
+        const Cycles missed = (v.hot.cycles - v.timer_deadline) / v.timer_period;
+        v.timer_deadline += (missed + 1) * v.timer_period;
+      } else {
+        v.timer_deadline = 0;
+      }
+    }
+    if (!v.future.empty()) {
+      auto due = [&](const Delivery& d) { return d.at <= v.hot.cycles; };
+      for (const auto& d : v.future)
+        if (due(d)) bits |= 1u << d.vector;
+      std::erase_if(v.future, due);
+    }
+    for (std::size_t i = 0; i < cfg_.faults.unplug.size(); ++i) {
+      const auto& u = cfg_.faults.unplug[i];
+      if (!unplug_done_[i] && u.cpu == v.hot.id && v.hot.cycles >= u.at) {
+        unplug_done_[i] = true;
+        bits |= 1u << cfg_.faults.unplug_vector;
+        log(EngineEvent::kFault, v.hot.id, (v.hot.id << 8) | cfg_.faults.unplug_vector);
+      }
+    }
+    if (bits) v.hot.pending.store(v.hot.pending.load(std::memory_order_relaxed) | bits, std::memory_order_relaxed);
+  }
+
+  // --- strategies ---------------------------------------------------------------------------
+
+  void setup_pct() {
+    if (cfg_.strategy != Strategy::kPct) return;
+    // Distinct initial priorities above every change-point priority (d-1 .. 1), in random order.
+    const std::int64_t d = std::max<std::uint32_t>(1, cfg_.pct_depth);
+    std::vector<CpuId> order(n_);
+    for (CpuId i = 0; i < n_; ++i) order[i] = i;
+    for (CpuId i = n_; i > 1; --i) std::swap(order[i - 1], order[sched_rng_.below(i)]);
+    for (CpuId i = 0; i < n_; ++i) cpus_[order[i]].priority = d + 1 + i;
+    for (std::int64_t k = 1; k < d; ++k) change_points_.push_back(1 + sched_rng_.below(std::max<std::uint64_t>(1, cfg_.pct_horizon)));
+    std::sort(change_points_.begin(), change_points_.end());
+    lowest_priority_ = 0;
+  }
+
+  CpuId pick(VCpu& me, bool spinning) noexcept {
+    if (runnable_.empty()) stop(all_halted() ? RunStatus::kFinished : RunStatus::kDeadlock);
+    const bool me_runnable = me.state == CpuState::kRunnable;
+    switch (cfg_.strategy) {
+      case Strategy::kRandom:
+        return runnable_[sched_rng_.below(runnable_.size())];
+      case Strategy::kRoundRobin: {
+        if (me_runnable && !spinning && ++quantum_used_ < cfg_.rr_quantum) return me.hot.id;
+        quantum_used_ = 0;
+        for (CpuId k = 1; k <= n_; ++k) {
+          const CpuId c = (me.hot.id + k) % n_;
+          if (cpus_[c].state == CpuState::kRunnable) return c;
+        }
+        return me.hot.id;
+      }
+      case Strategy::kPct: {
+        while (next_change_ < change_points_.size() && change_points_[next_change_] <= steps_) {
+          me.priority = static_cast<std::int64_t>(change_points_.size() - next_change_);
+          ++next_change_;
+        }
+        // A spinning vCPU waits for someone else: it drops below everyone, or PCT would spin it forever.
+        if (spinning) me.priority = --lowest_priority_;
+        CpuId best = runnable_[0];
+        for (CpuId c : runnable_)
+          if (cpus_[c].priority > cpus_[best].priority) best = c;
+        return best;
+      }
+    }
+    return me.hot.id;
+  }
+
+  bool all_halted() const noexcept {
+    for (CpuId i = 0; i < n_; ++i)
+      if (cpus_[i].state == CpuState::kWaiting) return false;
+    return true;
+  }
+
+  void add_runnable(CpuId c) noexcept {
+    cpus_[c].runnable_pos = static_cast<std::uint32_t>(runnable_.size());
+    runnable_.push_back(c);
+  }
+
+  void remove_runnable(VCpu& v) noexcept {
+    const std::uint32_t pos = v.runnable_pos;
+    if (pos >= runnable_.size() || runnable_[pos] != v.hot.id) return;
+    const CpuId last = runnable_.back();
+    runnable_[pos] = last;
+    cpus_[last].runnable_pos = pos;
+    runnable_.pop_back();
+  }
+
+  void switch_to(VCpu& from, CpuId next) noexcept {
+    log(EngineEvent::kSwitch, from.hot.id, next);
+    current_ = next;
+    detail::tl_cpu = &cpus_[next].hot;
+    hal::context_switch(*from.hot.running, *cpus_[next].hot.running);
+  }
+
+  [[noreturn]] void stop(RunStatus status) noexcept {
+    status_ = status;
+    VCpu& me = cpus_[current_];
+    hal::context_switch(*me.hot.running, main_);
+    std::abort();  // main_ never switches back.
+  }
+
+  void log(EngineEvent::Kind kind, CpuId cpu, std::uint32_t arg) noexcept {
+    const Cycles cycles = cpus_[cpu].hot.cycles;
+    hash_ = (hash_ ^ (static_cast<std::uint64_t>(kind) << 56 ^ static_cast<std::uint64_t>(cpu) << 32 ^ arg)) * kHashPrime;
+    hash_ = (hash_ ^ cycles ^ (steps_ << 20)) * kHashPrime;
+    if (cfg_.record_events) {
+      EngineEvent e{};
+      e.step = steps_;
+      e.cycles = cycles;
+      e.cpu = cpu;
+      e.arg = arg;
+      e.kind = kind;
+      result_.events.push_back(e);
+    }
+  }
+
+  void finish_result() {
+    result_.status = status_;
+    result_.steps = steps_;
+    result_.event_hash = hash_;
+    result_.cpus.resize(n_);
+    std::string text = fmt::format("{} after {} scheduling points ({}, seed {})\n", to_string(status_), steps_,
+                                   to_string(cfg_.strategy), cfg_.seed);
+    constexpr CpuId kReportLines = 64;
+    for (CpuId i = 0; i < n_; ++i) {
+      const VCpu& v = cpus_[i];
+      CpuReport& r = result_.cpus[i];
+      r.state = (i == current_ && v.state == CpuState::kRunnable) ? "running (stopped here)" : state_name(v.state);
+      r.cycles = v.hot.cycles;
+      r.steps = v.steps;
+      r.last_op = v.last_op;
+      r.irq_enabled = v.hot.irq_enabled;
+      r.pending = v.hot.pending.load(std::memory_order_relaxed);
+      result_.max_cycles = std::max(result_.max_cycles, v.hot.cycles);
+      if (i < kReportLines)
+        text += fmt::format("  cpu {:>4}: {:<24} cycles {:>12} steps {:>10} irq {} pending {:#x} last {}\n", i, r.state,
+                            r.cycles, r.steps, r.irq_enabled ? "on " : "off", r.pending, r.last_op);
+    }
+    if (n_ > kReportLines) text += fmt::format("  ... {} more vCPUs\n", n_ - kReportLines);
+    result_.report = std::move(text);
+  }
+
+  MachineConfig cfg_;
+  RunResult& result_;
+  Prng sched_rng_;
+  Prng fault_rng_;
+  CpuId n_ = 0;
+  std::unique_ptr<VCpu[]> cpus_;
+  std::vector<hal::CpuDescriptor> descriptors_;
+  std::vector<CpuId> runnable_;
+  std::vector<bool> unplug_done_;
+  std::vector<std::uint64_t> change_points_;
+  std::size_t next_change_ = 0;
+  std::int64_t lowest_priority_ = 0;
+  std::uint32_t quantum_used_ = 0;
+  CpuId current_ = 0;
+  std::uint64_t steps_ = 0;
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  RunStatus status_ = RunStatus::kFinished;
+  hal::Context main_;
+  BootMain boot_ = nullptr;
+  void* boot_arg_ = nullptr;
+};
+
+DetEngine& det() noexcept { return *static_cast<DetEngine*>(detail::tl_engine); }
+
+}  // namespace
+
+namespace detail {
+void det_atomic_point() noexcept { det().point(det().costs().atomic_op, "atomic", false); }
+void det_relax() noexcept { det().point(det().costs().relax, "relax", true); }
+void det_irq_enabled() noexcept { det().point(det().costs().hal_call, "irq_enable", false); }
+}  // namespace detail
+
+RunResult run_deterministic(const MachineConfig& config, BootMain boot, void* arg) {
+  RunResult result;
+  DetEngine engine(config, result);
+  engine.run(boot, arg);
+  return result;
+}
+
+std::size_t det_bytes_per_idle_cpu(const MachineConfig& config) noexcept {
+  return sizeof(VCpu) + sizeof(hal::CpuDescriptor) + sizeof(CpuId) + config.boot_stack_size;
+}
+
+}  // namespace lockstep::emu

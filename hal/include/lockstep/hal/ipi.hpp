@@ -1,0 +1,16 @@
+#pragma once
+// Sending inter-processor interrupts. What a vector means is the core's business.
+
+#include <lockstep/hal/types.hpp>
+
+namespace lockstep::hal {
+
+/// Raises IPI vector `v` (< kIpiVectorCount) on CPU `target` (a started CPU, not this one).
+/// Any context, any interrupt state; never blocks. Memory writes made before the call are
+/// visible to the target's handler (release on send, acquire on delivery).
+void send_ipi(CpuId target, Vector v) noexcept;
+
+/// Raises `v` on every started CPU except this one. Same guarantees as send_ipi().
+void send_ipi_all_but_self(Vector v) noexcept;
+
+}  // namespace lockstep::hal
