@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <boost/context/detail/fcontext.hpp>
+#include <lockstep/hal_backend/cpu_state.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>

@@ -17,7 +17,10 @@ using emu::detail::tl_engine;
 HwId current_hw_id() noexcept { return tl_engine->hw_id(current_cpu_id()); }
 std::span<const CpuDescriptor> platform_cpus() noexcept { return tl_engine->cpus(); }
 void wait_for_interrupt() noexcept { tl_engine->wait_for_interrupt(); }
-void halt() noexcept { tl_engine->halt(); }
+void halt() noexcept {
+  tl_engine->halt();
+  __builtin_unreachable();
+}
 void send_ipi(CpuId target, Vector v) noexcept { tl_engine->send_ipi(target, v); }
 void send_ipi_all_but_self(Vector v) noexcept { tl_engine->send_ipi_all_but_self(v); }
 StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noexcept {
