@@ -159,7 +159,8 @@ class DetEngine final : public detail::Engine {
       log(EngineEvent::kWait, me.hot.id, 0);
     }
     me.in_wfi = true;
-    point(cfg_.costs.wfi, "wait_for_interrupt", false);
+    // A waiting vCPU lets others run first (PCT would otherwise run it alone forever).
+    point(cfg_.costs.wfi, "wait_for_interrupt", true);
     cpus_[current_].in_wfi = false;
   }
 

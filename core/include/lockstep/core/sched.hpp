@@ -1,0 +1,99 @@
+#pragma once
+// The per-CPU scheduler: run queues, task switching, blocking and waking, preemption at the
+// timer tick, and load balancing by work stealing.
+
+#include <cstdint>
+#include <lockstep/core/run_queue.hpp>
+#include <lockstep/core/spinlock.hpp>
+#include <lockstep/core/task.hpp>
+#include <span>
+
+namespace lockstep::core {
+
+/// Queues `t` on `cpu` and asks that CPU to reschedule if it is idle or runs lower-priority
+/// work. kFull if the queue is full (the task is not queued). Any context.
+EnqueueResult enqueue_task(hal::CpuId cpu, Task& t) noexcept;
+
+/// Removes the next task from `cpu`'s queue, or nullptr. Any context.
+Task* dequeue_task(hal::CpuId cpu) noexcept;
+
+/// The pure part of load balancing: which CPU to steal from and how many tasks.
+struct StealPlan {
+  hal::CpuId victim = hal::kInvalidCpu;
+  std::uint32_t count = 0;
+};
+
+/// From queue lengths `loads` (index = CPU; offline CPUs have `eligible` false), the busiest
+/// eligible CPU (lowest id on ties) and half the difference to `self` (at least 1) if the victim
+/// has two or more tasks more than `self`. Deterministic, no side effects.
+StealPlan choose_victim(std::span<const std::uint32_t> loads, std::span<const bool> eligible, hal::CpuId self) noexcept;
+
+/// Pulls tasks from the busiest CPU into `cpu`'s queue (both queues locked in CPU-id order).
+/// Returns the number moved. Any context that may take IRQ-safe locks.
+std::uint32_t load_balance(hal::CpuId cpu) noexcept;
+
+/// Balances every idle online CPU against the busiest ones. Called periodically.
+void rebalance_all() noexcept;
+
+/// The running task on this CPU, or nullptr in the idle loop or an interrupt of it.
+Task* current_task() noexcept;
+
+/// Gives up the CPU; the task stays runnable. Task context, no spinlock held.
+void yield() noexcept;
+
+/// A one-shot event tasks wait for. wait() blocks the task until signal(); signal() wakes all.
+class Event {
+ public:
+  /// Blocks the calling task until signalled (returns at once if already). Task context.
+  void wait() noexcept;
+  /// Signals and wakes every waiter. Any context.
+  void signal() noexcept;
+  void reset() noexcept { signaled_.store(0, std::memory_order_relaxed); }
+  bool signaled() const noexcept { return signaled_.load(std::memory_order_acquire) != 0; }
+
+ private:
+  hal::Atomic<std::uint32_t> signaled_{0};
+  Spinlock<Task*> waiters_{"event-waiters", nullptr};
+};
+
+/// Counts down outstanding work and wakes the CPU that waits for it (with a Reschedule IPI), so
+/// a waiting CPU can sleep in wait_for_interrupt instead of polling.
+class Completion {
+ public:
+  /// Expects `count` done() calls; `waiter` is the CPU that waits (run_scheduler_until).
+  void reset(std::uint32_t count, hal::CpuId waiter) noexcept {
+    waiter_ = waiter;
+    remaining_.store(count, std::memory_order_release);
+  }
+  /// One piece finished. Any context.
+  void done() noexcept;
+  bool complete() const noexcept { return remaining_.load(std::memory_order_acquire) == 0; }
+  std::uint32_t remaining() const noexcept { return remaining_.load(std::memory_order_acquire); }
+
+ private:
+  hal::Atomic<std::uint32_t> remaining_{0};
+  hal::CpuId waiter_ = 0;
+};
+
+/// Makes a blocked task runnable again (on the CPU it last ran on, if online). Any context.
+void wake_task(Task& t) noexcept;
+
+/// Runs the scheduler on this CPU until `done(arg)` is true (checked between tasks and after
+/// every interrupt). The boot CPU uses it to take part in a workload. Thread context.
+void run_scheduler_until(bool (*done)(void*), void* arg) noexcept;
+
+/// The scheduler's loop for a secondary CPU; leaves only by going offline. Never returns.
+[[noreturn]] void run_scheduler() noexcept;
+
+/// Timer tick: time slices, profiler sampling, periodic balancing. Interrupt context.
+void scheduler_tick() noexcept;
+
+/// At interrupt exit: switches away from a task whose slice ended or that a Reschedule asked
+/// to preempt, if preemption is allowed. Interrupt context.
+void preempt_on_irq_exit() noexcept;
+
+/// How many times the balance invariant was violated: an online CPU idle for longer than one
+/// balancing period while another held two or more runnable tasks.
+std::uint64_t balance_violations() noexcept;
+
+}  // namespace lockstep::core

@@ -1,0 +1,101 @@
+#include <lockstep/core/percpu.hpp>
+#include <lockstep/core/spinlock.hpp>
+#include <lockstep/core/trace.hpp>
+
+#include "state.hpp"
+
+namespace lockstep::core {
+namespace {
+// Registered locks form a list for the report. Registration happens at init or under the
+// registry lock; the report reads the list when the machine is quiescent.
+LockStats* g_registered = nullptr;
+RawSpinlock g_registry_lock{"lock-registry"};
+}  // namespace
+
+void detail::reset_locks() noexcept { g_registered = nullptr; }
+
+void register_lock_stats(LockStats& stats) noexcept {
+  IrqSpinlockGuard guard(g_registry_lock);
+  for (LockStats* s = g_registered; s != nullptr; s = s->next_registered)
+    if (s == &stats) return;
+  stats.next_registered = g_registered;
+  g_registered = &stats;
+}
+
+const LockStats* registered_locks() noexcept { return g_registered; }
+
+void detail::note_lock_contended(LockStats& stats, hal::Cycles waited) noexcept {
+  ++stats.contended;
+  stats.spin_cycles += waited;
+  trace(TraceType::kLockAcquired, 0, waited > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(waited),
+        reinterpret_cast<std::uintptr_t>(&stats));
+}
+
+void detail::recursive_acquire(const LockStats& stats) noexcept {
+  TextBuffer text;
+  text.format("recursive acquire of lock '{}'", stats.name);
+  text.put('\0');
+  // The panic message must outlive this frame: copy into a static buffer (this CPU halts).
+  static char message[128];
+  copy_string(message, sizeof message, text.data());
+  panic(message, __FILE__, __LINE__);
+}
+
+void RawSpinlock::lock_contended(hal::CpuId me) noexcept {
+  if (holder_.load(std::memory_order_relaxed) == me) detail::recursive_acquire(stats_);
+  trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&stats_));
+  const hal::Cycles start = hal::cycle_counter();
+  do {
+    while (word_.load(std::memory_order_relaxed) != 0) hal::relax();
+  } while (word_.exchange(1, std::memory_order_acquire) != 0);
+  acquired(me);
+  detail::note_lock_contended(stats_, hal::cycle_counter() - start);
+}
+
+void TicketSpinlock::lock() noexcept {
+  preempt_disable();
+  const hal::CpuId me = hal::current_cpu_id();
+  const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
+  if (serving_.load(std::memory_order_acquire) != ticket) {
+    if (holder_.load(std::memory_order_relaxed) == me) detail::recursive_acquire(stats_);
+    trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&stats_));
+    const hal::Cycles start = hal::cycle_counter();
+    while (serving_.load(std::memory_order_acquire) != ticket) hal::relax();
+    holder_.store(me, std::memory_order_relaxed);
+    ++stats_.acquisitions;
+    detail::note_lock_contended(stats_, hal::cycle_counter() - start);
+    return;
+  }
+  holder_.store(me, std::memory_order_relaxed);
+  ++stats_.acquisitions;
+}
+
+bool TicketSpinlock::try_lock() noexcept {
+  preempt_disable();
+  std::uint32_t ticket = serving_.load(std::memory_order_acquire);
+  if (next_.compare_exchange_strong(ticket, ticket + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+    holder_.store(hal::current_cpu_id(), std::memory_order_relaxed);
+    ++stats_.acquisitions;
+    return true;
+  }
+  preempt_enable();
+  return false;
+}
+
+// Preemption counts live in the per-CPU record. They are only changed by their own CPU with no
+// scheduling point between reading the record and the update, and preemption happens only at
+// interrupt exit with a zero count, so a task never carries a count to another CPU.
+void preempt_disable() noexcept {
+  if (void* base = hal::percpu_base()) ++static_cast<PerCpu*>(base)->preempt_count;
+}
+
+void preempt_enable() noexcept {
+  if (void* base = hal::percpu_base()) --static_cast<PerCpu*>(base)->preempt_count;
+}
+
+bool preemptible() noexcept {
+  void* base = hal::percpu_base();
+  return base != nullptr && static_cast<PerCpu*>(base)->preempt_count == 0;
+}
+
+}  // namespace lockstep::core

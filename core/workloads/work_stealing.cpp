@@ -1,0 +1,47 @@
+// Every task starts on CPU 0's queue; the other CPUs must pull their share by stealing.
+
+#include "util.hpp"
+
+namespace lockstep::core::workloads {
+namespace {
+
+constexpr hal::Cycles kWork = 20'000;
+
+std::uint32_t g_runs[kMaxWorkloadTasks];        // Written by task i only.
+hal::CpuId g_ran_on[kMaxWorkloadTasks];
+
+void steal_task(void* arg) {
+  const std::uint32_t i = task_index(arg);
+  ++g_runs[i];
+  g_ran_on[i] = hal::current_cpu_id();
+  const hal::Cycles start = hal::cycle_counter();
+  while (hal::cycle_counter() - start < kWork) hal::relax();
+  g_tasks_done.done();
+}
+
+}  // namespace
+
+void run_work_stealing(WorkloadResult& r) {
+  const std::uint32_t online = online_count();
+  std::uint32_t tasks = 2 * online;
+  if (tasks > kRunQueueCapacity) tasks = kRunQueueCapacity;
+  for (std::uint32_t i = 0; i < tasks; ++i) {
+    g_runs[i] = 0;
+    g_ran_on[i] = hal::kInvalidCpu;
+  }
+  spawn_and_wait(tasks, steal_task, 0, r);
+  bool ran[hal::kMaxCpus] = {};
+  std::uint32_t distinct = 0;
+  for (std::uint32_t i = 0; i < tasks; ++i) {
+    if (g_runs[i] != 1) fail(r, "task {} ran {} times", i, g_runs[i]);
+    if (g_ran_on[i] < hal::kMaxCpus && !ran[g_ran_on[i]]) {
+      ran[g_ran_on[i]] = true;
+      ++distinct;
+    }
+  }
+  // Every CPU must take part when there are two tasks each; with fewer, at least half of them.
+  const std::uint32_t need = tasks >= 2 * online ? online : (tasks < online ? tasks : online) / 2;
+  if (distinct < need) fail(r, "only {} CPUs ran tasks, expected at least {}", distinct, need);
+}
+
+}  // namespace lockstep::core::workloads

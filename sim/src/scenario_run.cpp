@@ -1,0 +1,114 @@
+#include <sys/mman.h>
+
+#include <fmt/format.h>
+#include <lockstep/core/cpu.hpp>
+#include <lockstep/core/ipi.hpp>
+#include <lockstep/core/panic.hpp>
+#include <lockstep/core/report.hpp>
+#include <lockstep/sim/scenario.hpp>
+#include <lockstep/sim/scenario_run.hpp>
+#include <stdexcept>
+
+namespace lockstep::sim {
+namespace {
+
+constexpr std::size_t kCpuStackSize = 64 * 1024;
+constexpr std::size_t kTaskStackSize = 64 * 1024;
+constexpr std::size_t kTasks = 1024;
+
+/// Host memory a run hands to the core. Reserved once per process, committed lazily by the
+/// kernel on first touch, and reused run after run (explore pays for it once).
+struct Arena {
+  std::span<std::byte> cpu_stacks;
+  std::span<std::byte> task_stacks;
+  std::vector<core::Task> tasks = std::vector<core::Task>(kTasks);
+  std::vector<core::TraceRecord> trace;
+
+  static std::span<std::byte> reserve(std::size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("cannot reserve memory for the emulated machine");
+    return {static_cast<std::byte*>(p), bytes};
+  }
+  Arena() {
+    cpu_stacks = reserve(hal::kMaxCpus * kCpuStackSize);
+    task_stacks = reserve(kTasks * kTaskStackSize);
+  }
+};
+
+Arena& arena() {
+  static Arena a;
+  return a;
+}
+
+struct BootArgs {
+  core::BootConfig config;
+  const Scenario* scenario = nullptr;
+  core::WorkloadResult result;
+  bool print_report = false;
+};
+
+void boot_main(void* p) {
+  auto& args = *static_cast<BootArgs*>(p);
+  core::init(args.config);
+  core::boot_aps();
+  args.result = run_registered(*args.scenario);
+  if (args.print_report) core::print_report();
+  core::shutdown_others();
+}
+
+}  // namespace
+
+ScenarioRun run_scenario(const RunOptions& options) {
+  ScenarioRun run;
+  const Scenario* scenario = find_scenario(options.scenario);
+  if (scenario == nullptr) {
+    run.reason = fmt::format("unknown scenario '{}'", options.scenario);
+    return run;
+  }
+  Arena& a = arena();
+  const hal::CpuId cpus = std::max<hal::CpuId>(1, std::min<hal::CpuId>(options.machine.cpus, hal::kMaxCpus));
+  a.trace.resize(options.trace_records_per_cpu * cpus);
+
+  BootArgs args;
+  args.scenario = scenario;
+  args.print_report = options.print_core_report;
+  core::BootConfig& c = args.config;
+  c.cpu_stacks = a.cpu_stacks;
+  c.cpu_stack_size = kCpuStackSize;
+  c.tasks = a.tasks;
+  c.task_stacks = a.task_stacks;
+  c.task_stack_size = kTaskStackSize;
+  c.trace = a.trace;
+  c.tick_period = options.tick_period;
+  c.ap_timeout = options.engine == Engine::kParallel ? 2'000'000'000 : 5'000'000;
+
+  emu::MachineConfig machine = options.machine;
+  machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);
+  run.machine = options.engine == Engine::kParallel ? emu::run_parallel(machine, boot_main, &args)
+                                                    : emu::run_deterministic(machine, boot_main, &args);
+  run.workload = args.result;
+  run.totals = core::collect_totals();
+  run.trace.resize(cpus);
+  run.trace_lost.resize(cpus);
+  for (hal::CpuId cpu = 0; cpu < cpus && cpu < core::cpu_count(); ++cpu) {
+    const core::TraceRing& ring = core::trace_ring(cpu);
+    run.trace[cpu].reserve(ring.slots.size());
+    ring.for_each([&](const core::TraceRecord& r) { run.trace[cpu].push_back(r); });
+    run.trace_lost[cpu] = ring.lost();
+  }
+  if (const char* p = core::panic_message()) {
+    run.reason = fmt::format("panic: {}", p);
+  } else if (run.machine.status != emu::RunStatus::kFinished) {
+    run.reason = fmt::format("machine stopped: {}", emu::to_string(run.machine.status));
+  } else if (!run.workload.passed) {
+    run.reason = run.workload.reason;
+  } else {
+    run.passed = true;
+    run.reason = "ok";
+  }
+  return run;
+}
+
+std::string outcome_line(const ScenarioRun& run) { return run.passed ? "pass" : "FAIL: " + run.reason; }
+
+}  // namespace lockstep::sim
