@@ -98,9 +98,14 @@ void idle_loop(bool (*done)(void*), void* arg) noexcept {
     }
     if (cpu.idle_since.load(std::memory_order_relaxed) == 0)
       cpu.idle_since.store(hal::cycle_counter() | 1, std::memory_order_relaxed);
+    // Tickless idle: an idle CPU needs no tick (busy CPUs kick it when they have work to
+    // spare), and a ticking idle CPU would only burn time on emulated machines.
+    const bool ticking = boot_config().tick_period != 0;
+    if (ticking) hal::timer_stop();
     // Interrupts are off: a wake-up that arrives after the checks above stays pending, so the
     // wait returns at once instead of missing it.
     hal::wait_for_interrupt();
+    if (ticking) hal::timer_set_periodic(boot_config().tick_period);
     hal::irq_enable();
     (void)hal::irq_save_disable();
   }
@@ -320,10 +325,26 @@ void run_scheduler() noexcept {
   panic("the scheduler loop returned", __FILE__, __LINE__);
 }
 
+/// A busy CPU with work to spare wakes idle CPUs so they steal it (they sleep without a tick).
+static void kick_idle_cpus(PerCpu& self) noexcept {
+  std::uint32_t spare = self.run_queue.length();
+  if (spare < 2) return;
+  const hal::CpuId n = cpu_count();
+  RescheduleBatch batch;
+  for (hal::CpuId k = 1; k < n && spare > 1; ++k) {
+    const hal::CpuId c = (self.id + k) % n;
+    if (cpu_is_online(c) && cpu_record(c).idle_since.load(std::memory_order_relaxed) != 0) {
+      request_reschedule(c);
+      --spare;
+    }
+  }
+}
+
 void scheduler_tick() noexcept {
   PerCpu& cpu = this_cpu();
   profile_sample_tick();
   if (Task* t = cpu.current; t != nullptr && ++t->ticks_in_slice >= boot_config().slice_ticks) cpu.need_resched = true;
+  kick_idle_cpus(cpu);
   if (cpu.id == 0 && boot_config().balance_ticks != 0 && ++cpu.ticks_since_balance >= boot_config().balance_ticks) {
     cpu.ticks_since_balance = 0;
     rebalance_all();

@@ -5,7 +5,7 @@
 namespace lockstep::core::workloads {
 namespace {
 
-constexpr hal::Cycles kWork = 20'000;
+constexpr hal::Cycles kWork = 60'000;  // Three ticks: long enough for balancing to matter.
 
 std::uint32_t g_runs[kMaxWorkloadTasks];        // Written by task i only.
 hal::CpuId g_ran_on[kMaxWorkloadTasks];

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <lockstep/sim/scenario.hpp>
 #include <lockstep/sim/scenario_run.hpp>
@@ -41,6 +42,10 @@ TEST_P(WorkloadSweep, PassesOverSeeds) {
     o.machine.strategy = c.strategy;
     o.trace_records_per_cpu = 256;
     ScenarioRun r = run_scenario(o);
+    if (std::getenv("LOCKSTEP_VERBOSE"))
+      std::fprintf(stderr, "%s seed %lu: %lu steps, %lu cycles, %lu switches\n", repro(c, seed).c_str(),
+                   static_cast<unsigned long>(seed), static_cast<unsigned long>(r.machine.steps),
+                   static_cast<unsigned long>(r.machine.max_cycles), static_cast<unsigned long>(r.totals.context_switches));
     ASSERT_TRUE(r.passed) << outcome_line(r) << "\nreproduce: " << repro(c, seed) << "\n" << r.machine.report;
   }
 }
