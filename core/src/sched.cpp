@@ -67,6 +67,10 @@ void run_task(PerCpu& cpu, Task& t) noexcept {
       }
       break;
     }
+    case TaskState::kWakePending:  // Woken before we even looked: it runs again.
+      prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);
+      if (!detail::enqueue_anywhere(cpu.id, *prev)) panic("a woken task fits on no run queue", __FILE__, __LINE__);
+      break;
     case TaskState::kFinished:
       ++cpu.counters.tasks_finished;
       trace(TraceType::kTaskFinish, 0, prev->id);

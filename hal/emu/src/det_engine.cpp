@@ -74,7 +74,11 @@ class DetEngine final : public detail::Engine {
     runnable_.reserve(n_);
     for (auto c : cfg_.faults.fail_start)
       if (c < n_) cpus_[c].state = CpuState::kDead;
-    unplug_done_.assign(cfg_.faults.unplug.size(), false);
+    // Timed interrupts (injections, unplug faults) wait in the target's delivery list.
+    for (const auto& u : cfg_.faults.unplug)
+      if (u.cpu < n_) cpus_[u.cpu].future.push_back({u.at, cfg_.faults.unplug_vector});
+    for (const auto& in : cfg_.injections)
+      if (in.cpu < n_ && in.vector < hal::kVectorCount) cpus_[in.cpu].future.push_back({in.at, in.vector});
     setup_pct();
   }
 
@@ -269,10 +273,7 @@ class DetEngine final : public detail::Engine {
   }
 
   bool has_event(const VCpu& v) const noexcept {
-    if (v.hot.pending.load(std::memory_order_relaxed) != 0 || !v.future.empty() || v.timer_deadline != 0) return true;
-    for (std::size_t i = 0; i < cfg_.faults.unplug.size(); ++i)
-      if (!unplug_done_[i] && cfg_.faults.unplug[i].cpu == v.hot.id) return true;
-    return false;
+    return v.hot.pending.load(std::memory_order_relaxed) != 0 || !v.future.empty() || v.timer_deadline != 0;
   }
 
   /// A waiting vCPU has nothing to do until its next event: its clock jumps there.
@@ -281,8 +282,6 @@ class DetEngine final : public detail::Engine {
     Cycles next = ~Cycles{0};
     for (const auto& d : v.future) next = std::min(next, d.at);
     if (v.timer_deadline != 0) next = std::min(next, v.timer_deadline);
-    for (std::size_t i = 0; i < cfg_.faults.unplug.size(); ++i)
-      if (!unplug_done_[i] && cfg_.faults.unplug[i].cpu == v.hot.id) next = std::min(next, cfg_.faults.unplug[i].at);
     if (next != ~Cycles{0} && next > v.hot.cycles) v.hot.cycles = next;
     collect_due(v);
   }
@@ -305,14 +304,6 @@ class DetEngine final : public detail::Engine {
       for (const auto& d : v.future)
         if (due(d)) bits |= 1u << d.vector;
       std::erase_if(v.future, due);
-    }
-    for (std::size_t i = 0; i < cfg_.faults.unplug.size(); ++i) {
-      const auto& u = cfg_.faults.unplug[i];
-      if (!unplug_done_[i] && u.cpu == v.hot.id && v.hot.cycles >= u.at) {
-        unplug_done_[i] = true;
-        bits |= 1u << cfg_.faults.unplug_vector;
-        log(EngineEvent::kFault, v.hot.id, (v.hot.id << 8) | cfg_.faults.unplug_vector);
-      }
     }
     if (bits) v.hot.pending.store(v.hot.pending.load(std::memory_order_relaxed) | bits, std::memory_order_relaxed);
   }
@@ -446,7 +437,6 @@ class DetEngine final : public detail::Engine {
   std::unique_ptr<VCpu[]> cpus_;
   std::vector<hal::CpuDescriptor> descriptors_;
   std::vector<CpuId> runnable_;
-  std::vector<bool> unplug_done_;
   std::vector<std::uint64_t> change_points_;
   std::size_t next_change_ = 0;
   std::int64_t lowest_priority_ = 0;

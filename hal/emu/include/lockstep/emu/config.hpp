@@ -59,6 +59,14 @@ std::optional<FaultConfig> parse_faults(std::string_view spec, std::string& erro
 /// The canonical text of a fault configuration; parse_faults(format_faults(f)) == f.
 std::string format_faults(const FaultConfig& f);
 
+/// An interrupt raised on `cpu` by the machine itself once that CPU's clock reaches `at` (IPI
+/// trace replay; hot-unplug requests). Delivered like any other vector.
+struct Injection {
+  hal::CpuId cpu;
+  hal::Cycles at;
+  hal::Vector vector;
+};
+
 struct MachineConfig {
   hal::CpuId cpus = 4;
   std::uint64_t seed = 1;
@@ -66,11 +74,12 @@ struct MachineConfig {
   std::uint32_t pct_depth = 3;
   std::uint64_t pct_horizon = 20'000;  ///< Steps over which PCT spreads its d-1 change points.
   std::uint32_t rr_quantum = 1;
-  std::uint64_t max_steps = 200'000'000;   ///< Liveness guard: scheduling points.
+  std::uint64_t max_steps = 50'000'000;    ///< Liveness guard: scheduling points.
   hal::Cycles max_cycles = 10'000'000'000; ///< Liveness guard: virtual cycles of any vCPU.
   double max_seconds = 120;                ///< Liveness guard of the parallel engine (host time).
   CostModel costs;
   FaultConfig faults;
+  std::vector<Injection> injections;
   bool record_events = false;  ///< Keep the engine event log (tests, replay checks).
   bool echo_console = false;   ///< Copy console output to stderr as it is written.
   std::size_t boot_stack_size = 256 * 1024;

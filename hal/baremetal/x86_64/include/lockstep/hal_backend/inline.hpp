@@ -1,0 +1,51 @@
+#pragma once
+// x86_64: the hot HAL functions, each a few instructions.
+
+#include <cstdint>
+#include <lockstep/hal/types.hpp>
+#include <lockstep/hal_backend/cpu_local.hpp>
+
+namespace lockstep::hal {
+
+namespace x86_64 {
+/// RFLAGS.IF, the interrupt-enable flag (Intel SDM Vol. 1, 3.4.3.3).
+inline constexpr std::uint64_t kRflagsIf = 1u << 9;
+
+inline std::uint64_t read_rflags() noexcept {
+  std::uint64_t flags;
+  asm volatile("pushfq; popq %0" : "=r"(flags)::"memory");
+  return flags;
+}
+}  // namespace x86_64
+
+inline CpuId current_cpu_id() noexcept {
+  CpuId id;
+  asm volatile("movl %%gs:%c1, %0" : "=r"(id) : "i"(baremetal::kCpuLocalIdOffset));
+  return id;
+}
+
+inline void relax() noexcept { __builtin_ia32_pause(); }
+
+inline Cycles cycle_counter() noexcept { return __builtin_ia32_rdtsc(); }
+
+inline IrqState irq_save_disable() noexcept {
+  const std::uint64_t flags = x86_64::read_rflags();
+  asm volatile("cli" ::: "memory");
+  return flags & x86_64::kRflagsIf;
+}
+
+inline void irq_enable() noexcept { asm volatile("sti" ::: "memory"); }
+
+inline void irq_restore(IrqState state) noexcept {
+  if (state) irq_enable();
+}
+
+inline bool irq_enabled() noexcept { return (x86_64::read_rflags() & x86_64::kRflagsIf) != 0; }
+
+inline void* percpu_base() noexcept {
+  void* base;
+  asm volatile("movq %%gs:%c1, %0" : "=r"(base) : "i"(baremetal::kCpuLocalPercpuOffset));
+  return base;
+}
+
+}  // namespace lockstep::hal
