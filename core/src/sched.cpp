@@ -81,6 +81,29 @@ void run_task(PerCpu& cpu, Task& t) noexcept {
   }
 }
 
+/// Runnable tasks of a CPU: its queue plus the one it runs.
+std::uint32_t cpu_load(const PerCpu& cpu) noexcept {
+  return cpu.run_queue.length() + (cpu.running_priority.load(std::memory_order_relaxed) != kIdlePriority ? 1 : 0);
+}
+
+/// A busy CPU with work to spare wakes idle CPUs so they steal it (they sleep without a tick).
+void kick_idle_cpus(PerCpu& self) noexcept {
+  // Called from a running task's tick, or from the idle loop right before it runs one task.
+  // Either way one task stays here; the rest is spare.
+  const std::uint32_t load = cpu_load(self);
+  std::uint32_t spare = load > 0 ? load - 1 : 0;
+  if (spare == 0) return;
+  const hal::CpuId n = cpu_count();
+  RescheduleBatch batch;
+  for (hal::CpuId k = 1; k < n && spare > 0; ++k) {
+    const hal::CpuId c = (self.id + k) % n;
+    if (cpu_is_online(c) && cpu_record(c).idle_since.load(std::memory_order_relaxed) != 0) {
+      request_reschedule(c);
+      --spare;
+    }
+  }
+}
+
 Task* pick_next(PerCpu& cpu) noexcept {
   ProfileScope scope(kLabelPick);
   if (Task* t = dequeue_task(cpu.id)) return t;
@@ -180,7 +203,7 @@ std::uint32_t load_balance(hal::CpuId cpu) noexcept {
   std::array<std::uint32_t, hal::kMaxCpus> loads;
   std::array<bool, hal::kMaxCpus> eligible;
   for (hal::CpuId c = 0; c < n; ++c) {
-    loads[c] = cpu_record(c).run_queue.length();
+    loads[c] = cpu_load(cpu_record(c));
     eligible[c] = cpu_is_online(c);
   }
   const StealPlan plan = choose_victim({loads.data(), n}, {eligible.data(), n}, cpu);
@@ -199,7 +222,7 @@ std::uint32_t load_balance(hal::CpuId cpu) noexcept {
     const std::uint32_t room = kRunQueueCapacity - self.run_queue.length();
     std::uint32_t want = plan.count < room ? plan.count : room;
     // Re-check under the locks: the estimate may be stale.
-    const std::uint32_t vl = victim.run_queue.length(), sl = self.run_queue.length();
+    const std::uint32_t vl = cpu_load(victim), sl = cpu_load(self);
     if (vl < sl + 2) return 0;
     if (want > (vl - sl) / 2) want = (vl - sl) / 2;
     count = victim.run_queue.take(moved, want);
@@ -210,6 +233,9 @@ std::uint32_t load_balance(hal::CpuId cpu) noexcept {
     ++me.counters.steals;
     me.counters.stolen_tasks += count;
     trace(TraceType::kTaskSteal, 0, count, plan.victim);
+    // A thief with work to spare passes it on at once: spreading then takes log2(CPUs) steals
+    // instead of waiting a tick per round.
+    if (&me == &self) kick_idle_cpus(self);
   }
   return count;
 }
@@ -221,7 +247,7 @@ void rebalance_all() noexcept {
   const hal::Cycles now = hal::cycle_counter();
   bool someone_busy = false;
   for (hal::CpuId c = 0; c < n; ++c)
-    if (cpu_is_online(c) && cpu_record(c).run_queue.length() >= 2) someone_busy = true;
+    if (cpu_is_online(c) && cpu_load(cpu_record(c)) >= 2) someone_busy = true;
   if (!someone_busy) return;
   RescheduleBatch batch;
   for (hal::CpuId c = 0; c < n; ++c) {
@@ -327,21 +353,6 @@ void run_scheduler() noexcept {
   (void)hal::irq_save_disable();
   idle_loop(nullptr, nullptr);
   panic("the scheduler loop returned", __FILE__, __LINE__);
-}
-
-/// A busy CPU with work to spare wakes idle CPUs so they steal it (they sleep without a tick).
-static void kick_idle_cpus(PerCpu& self) noexcept {
-  std::uint32_t spare = self.run_queue.length();
-  if (spare < 2) return;
-  const hal::CpuId n = cpu_count();
-  RescheduleBatch batch;
-  for (hal::CpuId k = 1; k < n && spare > 1; ++k) {
-    const hal::CpuId c = (self.id + k) % n;
-    if (cpu_is_online(c) && cpu_record(c).idle_since.load(std::memory_order_relaxed) != 0) {
-      request_reschedule(c);
-      --spare;
-    }
-  }
 }
 
 void scheduler_tick() noexcept {

@@ -325,14 +325,22 @@ class ParEngine final : public detail::Engine {
   void* boot_arg_ = nullptr;
 };
 
-ParEngine& par() noexcept { return *static_cast<ParEngine*>(detail::tl_engine); }
+ParEngine* par() noexcept { return static_cast<ParEngine*>(detail::tl_engine); }
 
 }  // namespace
 
+// Without an engine (HostCpuScope) there is nothing to poll and no interrupt to deliver.
 namespace detail {
-void par_relax() noexcept { par().relax_point(); }
-void par_deliver_pending() noexcept { par().deliver(); }
-Cycles par_cycles() noexcept { return par().now(); }
+void par_relax() noexcept {
+  if (ParEngine* e = par()) e->relax_point();
+}
+void par_deliver_pending() noexcept {
+  if (ParEngine* e = par()) e->deliver();
+}
+Cycles par_cycles() noexcept {
+  if (ParEngine* e = par()) return e->now();
+  return static_cast<Cycles>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+}
 }  // namespace detail
 
 RunResult run_parallel(const MachineConfig& config, BootMain boot, void* arg) {
