@@ -81,6 +81,7 @@ ScenarioRun run_scenario(const RunOptions& options) {
   c.trace = a.trace;
   c.tick_period = options.tick_period;
   c.ap_timeout = options.engine == Engine::kParallel ? 2'000'000'000 : 5'000'000;
+  c.check_timing = options.engine != Engine::kParallel;
 
   emu::MachineConfig machine = options.machine;
   machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <lockstep/emu/machine.hpp>
@@ -11,6 +12,8 @@
 #include <sys/wait.h>
 
 namespace lockstep::emu {
+std::array<int, hal::kMaxCpus>& delivered_counts();
+std::array<hal::Cycles, hal::kMaxCpus>& last_delivery_cycles();
 namespace {
 
 using hal::CpuId;
@@ -18,9 +21,22 @@ using hal::CpuId;
 // This test binary's interrupt handler: counts deliveries and checks interrupts were enabled
 // when they arrived (the engine marks them disabled during the handler).
 std::array<int, hal::kMaxCpus> g_delivered{};
+std::array<hal::Cycles, hal::kMaxCpus> g_last_delivery{};
 std::function<void(hal::Vector)> g_on_interrupt;
 
 std::array<std::array<std::byte, 64 * 1024>, 8> g_stacks;
+
+/// This process's resident set (VmRSS), in bytes.
+std::size_t resident_bytes() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  std::size_t kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "VmRSS: %zu kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib * 1024;
+}
 
 /// A machine whose boot CPU starts every other CPU at `ap` and then runs `main`.
 struct Program {
@@ -196,9 +212,13 @@ hal::Atomic<std::uint32_t> g_delivered_while_disabled{0};
 }  // namespace
 }  // namespace lockstep::emu
 
+std::array<int, lockstep::hal::kMaxCpus>& lockstep::emu::delivered_counts() { return g_delivered; }
+std::array<lockstep::hal::Cycles, lockstep::hal::kMaxCpus>& lockstep::emu::last_delivery_cycles() { return g_last_delivery; }
+
 void lockstep::hal::interrupt_entry(Vector v) noexcept {
   using namespace lockstep;
   emu::g_delivered[hal::current_cpu_id()]++;
+  emu::g_last_delivery[hal::current_cpu_id()] = hal::cycle_counter();
   if (emu::g_on_interrupt) emu::g_on_interrupt(v);
 }
 
@@ -329,9 +349,13 @@ TEST(DeterministicEngine, ThousandAndTwentyFourCpusBoot) {
   MachineConfig c = config(1024, 5);
   c.record_events = false;
   c.max_steps = 50'000'000;
+  const std::size_t before = resident_bytes();
   RunResult r = run(c, p);
+  const std::size_t after = resident_bytes();
   EXPECT_EQ(r.status, RunStatus::kFinished) << r.report;
   EXPECT_EQ(arrived.load(), 1023u);
+  EXPECT_LT(after - std::min(before, after), std::size_t{256} << 20) << "1024 vCPUs cost " << (after - before) << " bytes";
+  EXPECT_LT(after, std::size_t{256} << 20) << "process resident set " << after << " bytes";
 }
 
 }  // namespace

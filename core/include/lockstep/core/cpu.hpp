@@ -25,6 +25,9 @@ struct BootConfig {
   std::uint32_t slice_ticks = 2;       ///< Ticks before a running task is preempted.
   std::uint32_t balance_ticks = 4;     ///< rebalance_all() every this many boot-CPU ticks.
   bool profile = true;
+  /// Check the invariants that depend on time (balance bound, stealing spread). Off where
+  /// cycle_counter() is not the CPU's own time (vCPUs as host threads that the host deschedules).
+  bool check_timing = true;
 };
 
 /// Resets every piece of core state, registers the platform's CPUs and brings the boot CPU
