@@ -138,6 +138,8 @@ void context_switch(Context& from, Context& to) noexcept {
   __sanitizer_start_switch_fiber(&fake_stack, to.stack_base, to.stack_size);
 #endif
 #if LOCKSTEP_TSAN
+  // `from` may be a flow that was never context_init'ed (a vCPU's idle loop): name it now.
+  from.tsan_fiber = __tsan_get_current_fiber();
   __tsan_switch_to_fiber(to.tsan_fiber, 0);
 #endif
   fc::transfer_t t = fc::jump_fcontext(to.fctx, &from);
