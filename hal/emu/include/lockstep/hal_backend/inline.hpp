@@ -1,6 +1,10 @@
 #pragma once
 // Emulated machines: the hot HAL functions. Each reads the vCPU this host thread runs.
 
+// The contract's declarations (with their attributes) come before these definitions.
+#include <lockstep/hal/cpu.hpp>
+#include <lockstep/hal/irq.hpp>
+#include <lockstep/hal/percpu.hpp>
 #include <lockstep/hal/types.hpp>
 #include <lockstep/hal_backend/cpu_state.hpp>
 

@@ -2,6 +2,10 @@
 // x86_64: the hot HAL functions, each a few instructions.
 
 #include <cstdint>
+// The contract's declarations (with their attributes) come before these definitions.
+#include <lockstep/hal/cpu.hpp>
+#include <lockstep/hal/irq.hpp>
+#include <lockstep/hal/percpu.hpp>
 #include <lockstep/hal/types.hpp>
 #include <lockstep/hal_backend/cpu_local.hpp>
 

@@ -1,0 +1,16 @@
+# Compiles every core source with clang's thread-safety analysis (-Wthread-safety -Werror),
+# against the emulated back end's headers. Arguments: CLANGXX, SOURCES and INCLUDES ("|"-lists).
+string(REPLACE "|" ";" SOURCES "${SOURCES}")
+string(REPLACE "|" ";" INCLUDES "${INCLUDES}")
+foreach(src IN LISTS SOURCES)
+  set(args -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -Wthread-safety -Wall -Wextra -Werror -fsyntax-only)
+  foreach(inc IN LISTS INCLUDES)
+    list(APPEND args "-I${inc}")
+  endforeach()
+  execute_process(COMMAND "${CLANGXX}" ${args} "${src}" RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "thread-safety analysis failed for ${src}:\n${err}${out}")
+  endif()
+endforeach()
+list(LENGTH SOURCES n)
+message(STATUS "thread-safety analysis clean on ${n} core sources")
