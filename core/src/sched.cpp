@@ -53,6 +53,7 @@ void run_task(PerCpu& cpu, Task& t) noexcept {
   cpu.prev = nullptr;
   trace(TraceType::kTaskSwitch, 0, kIdleTask, 0);
   if (prev == nullptr) return;
+  ProfileScope scope(kLabelSwitch);
   switch (state_of(*prev)) {
     case TaskState::kRunning:  // Yielded or preempted.
       prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);

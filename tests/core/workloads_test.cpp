@@ -23,17 +23,17 @@ std::string repro(const Case& c, std::uint64_t seed) {
          " --strategy " + std::string(emu::to_string(c.strategy));
 }
 
-/// Seeds per case: LOCKSTEP_SEEDS overrides (the full sweep uses 200).
-std::uint64_t seeds_for(hal::CpuId cpus) {
+/// Seeds per case: 200, or LOCKSTEP_SEEDS (the sanitizer builds run fewer).
+std::uint64_t seeds_for() {
   if (const char* env = std::getenv("LOCKSTEP_SEEDS")) return std::strtoull(env, nullptr, 10);
-  return cpus >= 64 ? 20 : 200;
+  return 200;
 }
 
 class WorkloadSweep : public ::testing::TestWithParam<Case> {};
 
 TEST_P(WorkloadSweep, PassesOverSeeds) {
   const Case& c = GetParam();
-  const std::uint64_t seeds = seeds_for(c.cpus);
+  const std::uint64_t seeds = seeds_for();
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     RunOptions o;
     o.scenario = c.scenario;
