@@ -12,7 +12,7 @@ packages=(
   g++-aarch64-linux-gnu
   clang lld libclang-rt-14-dev
   libunicorn-dev qemu-system-x86 qemu-system-arm
-  acpica-tools device-tree-compiler
+  acpica-tools device-tree-compiler libfdt-dev
 )
 
 missing=()
