@@ -1,5 +1,7 @@
+#include <lockstep/core/cpu.hpp>
 #include <lockstep/core/percpu.hpp>
 #include <lockstep/core/trace.hpp>
+#include <lockstep/core/trace_export.hpp>
 #include <lockstep/hal/cpu.hpp>
 
 namespace lockstep::core {
@@ -62,3 +64,16 @@ void trace(TraceType type, std::uint8_t aux, std::uint32_t a, std::uint64_t b) n
 const TraceRing& trace_ring(hal::CpuId cpu) noexcept { return cpu_record(cpu).trace; }
 
 }  // namespace lockstep::core
+
+void lockstep::core::trace_publish(TraceExport& out) noexcept {
+  const hal::CpuId n = cpu_count() < kTraceExportMaxCpus ? cpu_count() : kTraceExportMaxCpus;
+  for (hal::CpuId c = 0; c < n; ++c) {
+    const TraceRing& ring = trace_ring(c);
+    out.rings[c] = {reinterpret_cast<std::uintptr_t>(ring.slots.data()), ring.slots.size(), ring.written};
+  }
+  out.cpus = n;
+  out.record_size = sizeof(TraceRecord);
+  out.format_version = kTraceFormatVersion;
+  out.version = kTraceExportVersion;
+  out.magic = kTraceExportMagic;  // Read by the host only after the machine stopped.
+}
