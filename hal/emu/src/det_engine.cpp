@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <lockstep/emu/machine.hpp>
+#include <lockstep/emu/pct.hpp>
 #include <lockstep/emu/prng.hpp>
 #include <lockstep/hal/hal.hpp>
 #include <memory>
@@ -56,7 +57,6 @@ struct VCpu {
   Cycles timer_period = 0;
   const char* last_op = "start";
   std::uint64_t steps = 0;
-  std::int64_t priority = 0;   // PCT
   std::uint32_t runnable_pos = 0;
 };
 
@@ -79,7 +79,7 @@ class DetEngine final : public detail::Engine {
       if (u.cpu < n_) cpus_[u.cpu].future.push_back({u.at, cfg_.faults.unplug_vector});
     for (const auto& in : cfg_.injections)
       if (in.cpu < n_ && in.vector < hal::kVectorCount) cpus_[in.cpu].future.push_back({in.at, in.vector});
-    setup_pct();
+    if (cfg_.strategy == Strategy::kPct) pct_ = Pct(n_, cfg_.pct_depth, cfg_.pct_horizon, sched_rng_);
   }
 
   ~DetEngine() {
@@ -310,19 +310,6 @@ class DetEngine final : public detail::Engine {
 
   // --- strategies ---------------------------------------------------------------------------
 
-  void setup_pct() {
-    if (cfg_.strategy != Strategy::kPct) return;
-    // Distinct initial priorities above every change-point priority (d-1 .. 1), in random order.
-    const std::int64_t d = std::max<std::uint32_t>(1, cfg_.pct_depth);
-    std::vector<CpuId> order(n_);
-    for (CpuId i = 0; i < n_; ++i) order[i] = i;
-    for (CpuId i = n_; i > 1; --i) std::swap(order[i - 1], order[sched_rng_.below(i)]);
-    for (CpuId i = 0; i < n_; ++i) cpus_[order[i]].priority = d + 1 + i;
-    for (std::int64_t k = 1; k < d; ++k) change_points_.push_back(1 + sched_rng_.below(std::max<std::uint64_t>(1, cfg_.pct_horizon)));
-    std::sort(change_points_.begin(), change_points_.end());
-    lowest_priority_ = 0;
-  }
-
   CpuId pick(VCpu& me, bool spinning) noexcept {
     if (runnable_.empty()) stop(all_halted() ? RunStatus::kFinished : RunStatus::kDeadlock);
     const bool me_runnable = me.state == CpuState::kRunnable;
@@ -338,18 +325,10 @@ class DetEngine final : public detail::Engine {
         }
         return me.hot.id;
       }
-      case Strategy::kPct: {
-        while (next_change_ < change_points_.size() && change_points_[next_change_] <= steps_) {
-          me.priority = static_cast<std::int64_t>(change_points_.size() - next_change_);
-          ++next_change_;
-        }
-        // A spinning vCPU waits for someone else: it drops below everyone, or PCT would spin it forever.
-        if (spinning) me.priority = --lowest_priority_;
-        CpuId best = runnable_[0];
-        for (CpuId c : runnable_)
-          if (cpus_[c].priority > cpus_[best].priority) best = c;
-        return best;
-      }
+      case Strategy::kPct:
+        pct_.on_step(steps_, me.hot.id);
+        if (spinning) pct_.step_aside(me.hot.id);
+        return pct_.highest(runnable_);
     }
     return me.hot.id;
   }
@@ -437,9 +416,7 @@ class DetEngine final : public detail::Engine {
   std::unique_ptr<VCpu[]> cpus_;
   std::vector<hal::CpuDescriptor> descriptors_;
   std::vector<CpuId> runnable_;
-  std::vector<std::uint64_t> change_points_;
-  std::size_t next_change_ = 0;
-  std::int64_t lowest_priority_ = 0;
+  Pct pct_;
   std::uint32_t quantum_used_ = 0;
   CpuId current_ = 0;
   std::uint64_t steps_ = 0;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <lockstep/emu/pct.hpp>
 #include <lockstep/emu/prng.hpp>
 #include <memory>
 
@@ -89,7 +90,6 @@ struct Cpu {
   std::uint64_t budget = 0;
   bool spun = false;             ///< Ended its slice at yield/wfe/wfi (PCT deprioritises it).
   Timer vtimer, ptimer;
-  std::int64_t priority = 0;
   std::uint64_t now() const { return clock + in_slice; }
 };
 
@@ -147,7 +147,7 @@ class Machine final : public GuestView {
       c.id = i;
       if (!open_engine(c)) return false;
     }
-    if (cfg_.strategy == Strategy::kPct) setup_pct();
+    if (cfg_.strategy == Strategy::kPct) pct_ = Pct(n, cfg_.pct_depth, cfg_.pct_horizon, rng_);
     // CPU 0 starts at the entry, EL1h with everything masked, x0 = 0 (ELF: no DTB pointer).
     start_cpu(cpus_[0], image_.entry, 0);
     return true;
@@ -504,16 +504,6 @@ class Machine final : public GuestView {
 
   // --- scheduling -----------------------------------------------------------------------------
 
-  void setup_pct() {
-    const std::int64_t d = std::max<std::uint32_t>(1, cfg_.pct_depth);
-    std::vector<std::uint32_t> order(cpus_.size());
-    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_.below(i)]);
-    for (std::size_t i = 0; i < order.size(); ++i) cpus_[order[i]].priority = d + 1 + static_cast<std::int64_t>(i);
-    for (std::int64_t k = 1; k < d; ++k) change_points_.push_back(1 + rng_.below(std::max<std::uint64_t>(1, cfg_.pct_horizon)));
-    std::sort(change_points_.begin(), change_points_.end());
-  }
-
   Cpu* pick() {
     std::vector<Cpu*> ready;
     for (auto& c : cpus_) {
@@ -554,12 +544,10 @@ class Machine final : public GuestView {
         break;
       }
       case Strategy::kPct: {
-        while (next_change_ < change_points_.size() && change_points_[next_change_] <= result_.slices) {
-          cpus_[last_].priority = static_cast<std::int64_t>(change_points_.size() - next_change_);
-          ++next_change_;
-        }
-        for (Cpu* c : ready)
-          if (c->priority > chosen->priority) chosen = c;
+        pct_.on_step(result_.slices, last_);
+        std::vector<std::uint32_t> ids;
+        for (Cpu* c : ready) ids.push_back(c->id);
+        chosen = &cpus_[pct_.highest(ids)];
         break;
       }
     }
@@ -590,7 +578,7 @@ class Machine final : public GuestView {
     run_length_ = (c.id == last_run_cpu_) ? run_length_ + 1 : 1;
     last_run_cpu_ = c.id;
     if (cfg_.strategy == Strategy::kPct && (c.spun || run_length_ >= kPctRunLimit)) {
-      c.priority = --lowest_priority_;
+      pct_.step_aside(c.id);
       run_length_ = 0;
     }
   }
@@ -689,9 +677,7 @@ class Machine final : public GuestView {
   std::vector<std::uint8_t> stubs_;
   std::vector<std::uint64_t> stub_targets_;
   std::vector<Cpu> cpus_;
-  std::vector<std::uint64_t> change_points_;
-  std::size_t next_change_ = 0;
-  std::int64_t lowest_priority_ = 0;
+  Pct pct_;
   std::uint32_t last_ = 0;
   std::uint32_t last_run_cpu_ = ~0u;
   std::uint32_t run_length_ = 0;
