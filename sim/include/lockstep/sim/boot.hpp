@@ -1,0 +1,114 @@
+#pragma once
+// Host side of the bare-metal kernels: starts QEMU on a built kernel image, streams its serial
+// console, parses the serial protocol (hal/baremetal/common/.../serial_protocol.hpp) and
+// returns per-workload results, the exit status and the decoded trace. Every wait is bounded
+// by a timeout and the captured output by a size limit; QEMU is killed when either is hit.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <lockstep/core/trace.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lockstep::sim {
+
+struct BootOptions {
+  std::string arch = "x86_64";           ///< x86_64 (arm64 joins with its kernel).
+  std::string kernel;                    ///< Path of the kernel image.
+  std::string qemu;                      ///< QEMU binary; empty: qemu-system-<arch> from PATH.
+  unsigned cpus = 1;
+  std::string accel = "tcg";             ///< tcg or kvm.
+  std::string cpu_model;                 ///< Empty: qemu64 (tcg) / qemu64,+x2apic (kvm).
+  std::vector<std::string> kernel_args;  ///< Words of the kernel command line (-append).
+  bool verbose = false;                  ///< Adds lockstep.verbose: the kernel prints its enumeration.
+  std::chrono::milliseconds timeout{120'000};
+  std::size_t max_output = 64u << 20;    ///< Serial bytes kept; more kills QEMU.
+  std::vector<std::string> extra_qemu_args;
+  /// Called for every serial line as it arrives (streaming to a console), if set.
+  std::function<void(std::string_view)> on_line;
+};
+
+enum class BootStatus : std::uint8_t {
+  kPassed,       ///< Exit status "pass", END PASS, every workload passed, trace intact.
+  kFailed,       ///< The kernel ran to its end (or a fault/panic) and reported a failure.
+  kTimeout,      ///< Killed after BootOptions::timeout.
+  kBadExit,      ///< QEMU exited without the protocol's end (crash, triple fault, no device).
+  kLaunchError,  ///< QEMU could not be started.
+};
+const char* to_string(BootStatus s) noexcept;
+
+struct BootWorkload {
+  std::string name;
+  bool passed = false;
+  std::string reason;
+};
+
+struct BootCpu {
+  std::uint32_t id = 0;
+  std::uint64_t hw_id = 0;
+  std::string state;  ///< online, failed, disabled, ... (core::cpu_state_name or "disabled")
+};
+
+struct BootResult {
+  BootStatus status = BootStatus::kLaunchError;
+  std::string reason;                 ///< One line: why it did not pass, or "ok".
+  std::vector<std::string> command;   ///< The QEMU command line that ran.
+  int exit_code = -1;                 ///< QEMU's exit status (-1 if killed or not started).
+  std::string arch;
+  std::uint32_t platform_cpus = 0, online = 0, enabled = 0;
+  std::vector<BootCpu> cpus;
+  std::vector<BootWorkload> workloads;
+  std::string last_stage;             ///< Last STAGE line: where the kernel stopped.
+  bool end_seen = false, end_passed = false;
+  std::vector<std::string> problems;  ///< FAULT, PANIC, ERROR and WARNING lines.
+  std::string report;                 ///< The core's report (between REPORT BEGIN/END).
+  std::vector<std::vector<core::TraceRecord>> trace;  ///< Decoded records per CPU.
+  std::vector<std::uint64_t> trace_lost;
+  bool trace_seen = false;
+  std::string trace_error;            ///< Empty if every section decoded and its CRC matched.
+  std::string output;                 ///< Serial output (bounded by max_output).
+  std::string qemu_stderr;            ///< QEMU's own messages (bounded).
+  double seconds = 0;                 ///< QEMU start to exit.
+  double seconds_to_online = -1;      ///< QEMU start to the ONLINE line (all CPUs started).
+
+  bool passed() const noexcept { return status == BootStatus::kPassed; }
+  const BootWorkload* workload(std::string_view name) const noexcept;
+};
+
+/// The QEMU command line for `options` (without running it).
+std::vector<std::string> qemu_command(const BootOptions& options);
+
+/// Runs QEMU and parses its serial console. Never throws for a failed run; blocks up to the
+/// timeout (plus the time to kill QEMU).
+BootResult run_boot(const BootOptions& options);
+
+/// Incremental parser of the serial protocol; run_boot() feeds it, tests feed saved logs.
+class SerialParser {
+ public:
+  explicit SerialParser(BootResult& result) : r_(result) {}
+  /// One line without its newline.
+  void line(std::string_view text);
+  /// Judges the run once output ended; `exit_code` is QEMU's status (-1 if killed).
+  void finish(int exit_code, bool timed_out);
+
+ private:
+  BootResult& r_;
+  bool in_report_ = false;
+  int trace_cpu_ = -1;
+  std::uint64_t trace_expected_ = 0;
+  std::uint32_t crc_ = 0;
+  bool trace_ended_ = false;
+};
+
+/// Parses a complete serial log (as if QEMU had exited with `exit_code`).
+BootResult parse_serial_log(std::string_view text, int exit_code);
+
+/// True if /dev/kvm can be opened read-write; otherwise false and `why` says why.
+bool kvm_usable(std::string* why = nullptr);
+
+/// KERNEL_DEBUG=1 (or any value but 0/empty) in the environment asks for verbose kernels.
+bool kernel_debug_from_environment() noexcept;
+
+}  // namespace lockstep::sim

@@ -1,0 +1,394 @@
+// QEMU runner and serial-protocol parser for the bare-metal kernels.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <lockstep/baremetal/serial_protocol.hpp>
+#include <lockstep/sim/boot.hpp>
+
+extern char** environ;
+
+namespace lockstep::sim {
+namespace {
+
+namespace proto = baremetal::protocol;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxStderr = 1u << 20;
+constexpr std::size_t kMaxReport = 4u << 20;
+constexpr std::size_t kMaxTraceRecords = 16u << 20;  // Decoded records kept in all.
+
+bool consume(std::string_view& s, std::string_view prefix) {
+  if (s.substr(0, prefix.size()) != prefix) return false;
+  s.remove_prefix(prefix.size());
+  return true;
+}
+
+std::string_view next_word(std::string_view& s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  const std::size_t end = s.find(' ');
+  std::string_view w = s.substr(0, end);
+  s.remove_prefix(end == std::string_view::npos ? s.size() : end);
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  return w;
+}
+
+template <class T>
+bool parse_int(std::string_view text, T& out, int base = 10) {
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+/// Value of "key=value" in `s` (space-separated words), or empty.
+std::string_view field(std::string_view s, std::string_view key) {
+  while (!s.empty()) {
+    std::string_view w = next_word(s);
+    if (w.size() > key.size() && w.substr(0, key.size()) == key && w[key.size()] == '=') return w.substr(key.size() + 1);
+  }
+  return {};
+}
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+}  // namespace
+
+const char* to_string(BootStatus s) noexcept {
+  switch (s) {
+    case BootStatus::kPassed: return "passed";
+    case BootStatus::kFailed: return "failed";
+    case BootStatus::kTimeout: return "timeout";
+    case BootStatus::kBadExit: return "bad-exit";
+    case BootStatus::kLaunchError: return "launch-error";
+  }
+  return "?";
+}
+
+const BootWorkload* BootResult::workload(std::string_view name) const noexcept {
+  for (const BootWorkload& w : workloads)
+    if (w.name == name) return &w;
+  return nullptr;
+}
+
+void SerialParser::line(std::string_view text) {
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  std::string_view s = text;
+  if (!consume(s, proto::kLinePrefix)) {
+    if (in_report_ && r_.report.size() + text.size() < kMaxReport) {
+      r_.report.append(text);
+      r_.report.push_back('\n');
+    }
+    return;
+  }
+  const std::string_view kind = next_word(s);
+  if (kind == "TRACE") {
+    const std::string_view what = next_word(s);
+    if (what == "D") {
+      if (trace_cpu_ < 0) {
+        if (r_.trace_error.empty()) r_.trace_error = "trace data outside a CPU section";
+        return;
+      }
+      unsigned char bytes[proto::kTraceRecordsPerLine * sizeof(core::TraceRecord)];
+      const long n = proto::base64_decode(s.data(), s.size(), bytes, sizeof bytes);
+      if (n < 0 || n % static_cast<long>(sizeof(core::TraceRecord)) != 0) {
+        if (r_.trace_error.empty()) r_.trace_error = "malformed trace line for cpu " + std::to_string(trace_cpu_);
+        return;
+      }
+      crc_ = proto::crc32_update(crc_, bytes, static_cast<std::size_t>(n));
+      auto& records = r_.trace[static_cast<std::size_t>(trace_cpu_)];
+      for (long off = 0; off < n; off += sizeof(core::TraceRecord)) {
+        core::TraceRecord rec;
+        std::memcpy(&rec, bytes + off, sizeof rec);
+        if (records.size() < kMaxTraceRecords) records.push_back(rec);
+      }
+    } else if (what == "BEGIN") {
+      r_.trace_seen = true;
+      std::uint32_t cpus = 0, format = 0;
+      if (!parse_int(field(s, "cpus"), cpus) || cpus > 4096) {
+        r_.trace_error = "bad TRACE BEGIN line";
+        return;
+      }
+      if (parse_int(field(s, "format"), format) && format != core::kTraceFormatVersion)
+        r_.trace_error = "trace format " + std::to_string(format) + ", this build reads " + std::to_string(core::kTraceFormatVersion);
+      r_.trace.assign(cpus, {});
+      r_.trace_lost.assign(cpus, 0);
+    } else if (what == "CPU") {
+      std::uint32_t cpu = 0;
+      std::uint64_t lost = 0;
+      if (!parse_int(next_word(s), cpu) || cpu >= r_.trace.size() || !parse_int(field(s, "records"), trace_expected_) ||
+          !parse_int(field(s, "lost"), lost)) {
+        if (r_.trace_error.empty()) r_.trace_error = "bad TRACE CPU line";
+        trace_cpu_ = -1;
+        return;
+      }
+      trace_cpu_ = static_cast<int>(cpu);
+      r_.trace_lost[cpu] = lost;
+      crc_ = 0;
+    } else if (what == "CPU-END") {
+      std::uint32_t cpu = 0, crc = 0;
+      const bool ok = parse_int(next_word(s), cpu) && parse_int(field(s, "crc32"), crc, 16);
+      if (r_.trace_error.empty()) {
+        if (!ok || static_cast<int>(cpu) != trace_cpu_) {
+          r_.trace_error = "bad TRACE CPU-END line";
+        } else if (crc != crc_) {
+          r_.trace_error = "trace checksum mismatch for cpu " + std::to_string(cpu);
+        } else if (r_.trace[cpu].size() != trace_expected_) {
+          r_.trace_error = "cpu " + std::to_string(cpu) + ": " + std::to_string(r_.trace[cpu].size()) + " trace records, " +
+                           std::to_string(trace_expected_) + " announced";
+        }
+      }
+      trace_cpu_ = -1;
+    } else if (what == "END") {
+      trace_ended_ = true;
+    }
+    return;
+  }
+  if (kind == "RESULT") {
+    BootWorkload w;
+    w.name = std::string(next_word(s));
+    const std::string_view verdict = next_word(s);
+    w.passed = verdict == "PASS";
+    w.reason = std::string(s);
+    r_.workloads.push_back(std::move(w));
+  } else if (kind == "STAGE") {
+    r_.last_stage = std::string(s);
+  } else if (kind == "BOOT") {
+    r_.arch = std::string(field(s, "arch"));
+    (void)parse_int(field(s, "cpus"), r_.platform_cpus);
+  } else if (kind == "CPU") {
+    BootCpu c;
+    (void)parse_int(next_word(s), c.id);
+    std::string_view hw = field(s, "hw");
+    (void)parse_int(hw, c.hw_id, 16);
+    next_word(s);
+    c.state = std::string(next_word(s));
+    r_.cpus.push_back(std::move(c));
+  } else if (kind == "ONLINE") {
+    (void)parse_int(next_word(s), r_.online);
+    (void)parse_int(next_word(s), r_.enabled);
+  } else if (kind == "REPORT") {
+    in_report_ = next_word(s) == "BEGIN";
+  } else if (kind == "END") {
+    r_.end_seen = true;
+    r_.end_passed = next_word(s) == "PASS";
+  } else if (kind == "FAULT" || kind == "PANIC" || kind == "ERROR" || kind == "WARNING" || kind == "APIC-ERROR") {
+    if (r_.problems.size() < 100) r_.problems.emplace_back(text.substr(std::string_view(proto::kLinePrefix).size()));
+  }
+}
+
+void SerialParser::finish(int exit_code, bool timed_out) {
+  r_.exit_code = exit_code;
+  auto first_problem = [&](std::string_view kind) -> const std::string* {
+    for (const std::string& p : r_.problems)
+      if (p.substr(0, kind.size()) == kind) return &p;
+    return nullptr;
+  };
+  const std::string where = r_.last_stage.empty() ? "before the first stage" : "in stage '" + r_.last_stage + "'";
+  if (timed_out) {
+    r_.status = BootStatus::kTimeout;
+    r_.reason = "timed out " + where;
+    return;
+  }
+  if (const std::string* p = first_problem("FAULT"); p != nullptr) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = *p + " (" + where + ")";
+    return;
+  }
+  if (const std::string* p = first_problem("PANIC"); p != nullptr) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = *p + " (" + where + ")";
+    return;
+  }
+  if (!r_.end_seen) {
+    r_.status = BootStatus::kBadExit;
+    r_.reason = "QEMU exited with status " + std::to_string(exit_code) + " without the kernel's END line, " + where;
+    return;
+  }
+  const bool exit_says_pass = exit_code == proto::kExitPass;
+  if (exit_code != proto::kExitPass && exit_code != proto::kExitFail) {
+    r_.status = BootStatus::kBadExit;
+    r_.reason = "unexpected exit status " + std::to_string(exit_code);
+    return;
+  }
+  for (const BootWorkload& w : r_.workloads) {
+    if (!w.passed) {
+      r_.status = BootStatus::kFailed;
+      r_.reason = "workload " + w.name + " failed: " + w.reason;
+      return;
+    }
+  }
+  if (r_.workloads.empty()) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = "no workload results";
+    return;
+  }
+  if (!r_.trace_error.empty() || (r_.trace_seen && !trace_ended_)) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = r_.trace_error.empty() ? "trace dump incomplete" : r_.trace_error;
+    return;
+  }
+  if (!exit_says_pass || !r_.end_passed) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = "the kernel reported failure (exit status " + std::to_string(exit_code) + ")";
+    return;
+  }
+  r_.status = BootStatus::kPassed;
+  r_.reason = "ok";
+}
+
+BootResult parse_serial_log(std::string_view text, int exit_code) {
+  BootResult r;
+  SerialParser p(r);
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    p.line(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  p.finish(exit_code, false);
+  return r;
+}
+
+std::vector<std::string> qemu_command(const BootOptions& o) {
+  std::vector<std::string> c;
+  c.push_back(o.qemu.empty() ? "qemu-system-" + o.arch : o.qemu);
+  c.insert(c.end(), {"-kernel", o.kernel, "-smp", std::to_string(o.cpus == 0 ? 1 : o.cpus), "-m", "256M"});
+  const bool kvm = o.accel == "kvm";
+  c.insert(c.end(), {"-accel", kvm ? "kvm" : "tcg"});
+  c.insert(c.end(), {"-cpu", !o.cpu_model.empty() ? o.cpu_model : kvm ? "qemu64,+x2apic" : "qemu64"});
+  // Serial on stdout only; a triple fault ends QEMU instead of rebooting into a loop.
+  c.insert(c.end(), {"-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none", "-no-reboot",
+                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"});
+  std::string append;
+  for (const std::string& w : o.kernel_args) append += (append.empty() ? "" : " ") + w;
+  if (o.verbose) append += std::string(append.empty() ? "" : " ") + "lockstep.verbose";
+  if (!append.empty()) c.insert(c.end(), {"-append", append});
+  c.insert(c.end(), o.extra_qemu_args.begin(), o.extra_qemu_args.end());
+  return c;
+}
+
+BootResult run_boot(const BootOptions& o) {
+  BootResult r;
+  r.command = qemu_command(o);
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    r.reason = std::string("pipe: ") + std::strerror(errno);
+    return r;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> argv;
+  for (std::string& a : r.command) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const auto start = Clock::now();
+  const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    r.reason = "cannot start " + r.command[0] + ": " + std::strerror(rc);
+    return r;
+  }
+
+  SerialParser parser(r);
+  std::string pending;
+  bool out_open = true, err_open = true, timed_out = false, too_much = false;
+  const auto deadline = start + o.timeout;
+  char buf[65536];
+  auto deliver_lines = [&](bool flush_all) {
+    std::size_t begin = 0;
+    for (;;) {
+      const std::size_t nl = pending.find('\n', begin);
+      if (nl == std::string::npos) break;
+      const std::string_view l(pending.data() + begin, nl - begin);
+      if (l.find("LOCKSTEP ONLINE ") != std::string_view::npos && r.seconds_to_online < 0) r.seconds_to_online = since(start);
+      parser.line(l);
+      if (o.on_line) o.on_line(l);
+      begin = nl + 1;
+    }
+    pending.erase(0, begin);
+    if (flush_all && !pending.empty()) {
+      parser.line(pending);
+      if (o.on_line) o.on_line(pending);
+      pending.clear();
+    }
+  };
+  while (out_open || err_open) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      timed_out = true;
+      break;
+    }
+    const int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) + 1;
+    pollfd fds[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
+    const int n = poll(fds, 2, wait_ms);
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      const ssize_t got = read(out[0], buf, sizeof buf);
+      if (got <= 0) {
+        out_open = false;
+      } else {
+        if (r.output.size() + static_cast<std::size_t>(got) > o.max_output) {
+          too_much = true;
+          break;
+        }
+        r.output.append(buf, static_cast<std::size_t>(got));
+        pending.append(buf, static_cast<std::size_t>(got));
+        deliver_lines(false);
+      }
+    }
+    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      const ssize_t got = read(err[0], buf, sizeof buf);
+      if (got <= 0) {
+        err_open = false;
+      } else if (r.qemu_stderr.size() < kMaxStderr) {
+        r.qemu_stderr.append(buf, static_cast<std::size_t>(std::min<std::size_t>(static_cast<std::size_t>(got), kMaxStderr - r.qemu_stderr.size())));
+      }
+    }
+  }
+  if (timed_out || too_much) kill(pid, SIGKILL);
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.seconds = since(start);
+  deliver_lines(true);
+  const int exit_code = (!timed_out && !too_much && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+  parser.finish(exit_code, timed_out);
+  if (too_much) {
+    r.status = BootStatus::kFailed;
+    r.reason = "serial output exceeded " + std::to_string(o.max_output) + " bytes; QEMU killed in stage '" + r.last_stage + "'";
+  }
+  return r;
+}
+
+bool kvm_usable(std::string* why) {
+  const int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (why != nullptr) *why = std::string("/dev/kvm: ") + std::strerror(errno);
+    return false;
+  }
+  close(fd);
+  return true;
+}
+
+bool kernel_debug_from_environment() noexcept {
+  const char* v = std::getenv("KERNEL_DEBUG");
+  return v != nullptr && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
+}
+
+}  // namespace lockstep::sim
