@@ -79,7 +79,11 @@ void detail::profile_end_slow(ProfileLabel label) noexcept {
   if (p == nullptr || p->depth == 0 || label >= kMaxProfileLabels) return;
   --p->depth;
   if (p->depth >= kProfileStackDepth || p->stack[p->depth] != label) return;
-  const hal::Cycles spent = hal::cycle_counter() - p->started[p->depth];
+  // The contract promises a monotonic counter per CPU only: a region that ends on a counter
+  // behind its start (unsynchronised TSCs under nested virtualisation) counts as zero, never as
+  // a wrapped 2^64.
+  const hal::Cycles now = hal::cycle_counter();
+  const hal::Cycles spent = now >= p->started[p->depth] ? now - p->started[p->depth] : 0;
   LabelStats& s = p->labels[label];
   ++s.calls;
   s.total += spent;
