@@ -1,0 +1,57 @@
+#pragma once
+// What the subcommands share: the machine flags, turning them into RunOptions, the command
+// that reproduces a run, and the run summary.
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <lockstep/sim/scenario_run.hpp>
+#include <string>
+
+namespace lockstep::sim::cli {
+
+/// The invocation as a whole (argv[0] names the binary in reproduction commands).
+struct Context {
+  std::string program;
+};
+
+/// A subcommand's action, run after parsing; returns the exit status.
+using Action = std::function<int()>;
+
+/// Flags that define a run (shared by run and explore).
+struct MachineFlags {
+  std::string scenario;
+  std::uint32_t cpus = 4;
+  std::uint64_t seed = 1;
+  std::string strategy = "random";
+  std::uint32_t pct_depth = 3;
+  std::string faults;
+  std::string engine = "det";
+};
+
+/// Adds --scenario, --cpus, --strategy, --pct-depth, --faults (and --seed, --engine if asked).
+void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool with_engine);
+
+/// Validates the flags (unknown scenario, bad faults) and builds the run. Throws InputError.
+RunOptions run_options_from(const MachineFlags& flags);
+
+/// The `lockstep run ...` command line that reproduces `options` (shell-quoted).
+std::string repro_command(const Context& ctx, const RunOptions& options);
+
+/// Prints the summary of a finished run (core state must still be that run's).
+void print_summary(std::FILE* out, const RunOptions& options, const ScenarioRun& run);
+
+// Subcommands: each adds itself to `app` and returns its action.
+Action add_run(CLI::App& app, const Context& ctx);
+Action add_explore(CLI::App& app, const Context& ctx);
+Action add_merge(CLI::App& app, const Context& ctx);
+Action add_replay(CLI::App& app, const Context& ctx);
+Action add_export(CLI::App& app, const Context& ctx);
+Action add_scenarios(CLI::App& app, const Context& ctx);
+Action add_demo(CLI::App& app, const Context& ctx);
+
+/// `replay --ipis`: injects an IPI trace into an ipi-replay run. Returns the exit status.
+int replay_ipis(const std::string& path, std::uint32_t cpus, std::uint64_t start);
+
+}  // namespace lockstep::sim::cli

@@ -1,0 +1,190 @@
+// Worker processes for explore. Each worker runs its stripe of the shard's seeds in order and
+// writes one fixed-size message per run to its pipe; the parent polls the pipes, shows
+// progress, and stops everyone at the first failure unless asked to keep going.
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fmt/format.h>
+#include <lockstep/sim/atomic_file.hpp>
+
+#include "explore.hpp"
+
+namespace lockstep::sim::cli {
+namespace {
+
+constexpr std::size_t kReasonBytes = 200;
+
+/// One run's result on the wire (well below PIPE_BUF, so every write is atomic).
+struct Message {
+  std::uint64_t seed;
+  std::uint32_t passed;
+  std::uint32_t reason_len;
+  char reason[kReasonBytes];
+};
+
+bool write_all(int fd, const void* data, std::size_t len) {
+  const auto* p = static_cast<const char*>(data);
+  while (len > 0) {
+    const ssize_t n = ::write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    len -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+[[noreturn]] void worker(int fd, RunOptions options, const SeedPlan& plan, unsigned index, unsigned jobs, bool keep_going) {
+  options.trace_records_per_cpu = 64;  // Rings do not affect the schedule; keep them cache-sized.
+  for (std::uint64_t j = index; j < plan.shard_runs(); j += jobs) {
+    options.machine.seed = plan.seed(j);
+    const ScenarioRun run = run_scenario(options);
+    Message m{};
+    m.seed = options.machine.seed;
+    m.passed = run.passed ? 1 : 0;
+    m.reason_len = static_cast<std::uint32_t>(std::min(run.reason.size(), kReasonBytes));
+    std::memcpy(m.reason, run.reason.data(), m.reason_len);
+    if (!write_all(fd, &m, sizeof m)) ::_exit(3);
+    if (!run.passed && !keep_going) break;
+  }
+  ::_exit(0);
+}
+
+struct Worker {
+  pid_t pid = -1;
+  int fd = -1;
+  unsigned index = 0;
+  std::uint64_t next_j = 0;  ///< Shard index of the run it works on now.
+  std::string buffer;
+};
+
+class Progress {
+ public:
+  explicit Progress(std::uint64_t total) : total_(total), tty_(::isatty(STDERR_FILENO) != 0), start_(now()) {}
+
+  void update(std::uint64_t done, std::size_t failures, bool final) {
+    const double t = now() - start_;
+    if (!final && t - last_ < (tty_ ? 0.2 : 5.0)) return;
+    last_ = t;
+    const double rate = t > 0 ? static_cast<double>(done) / t : 0;
+    const double eta = rate > 0 ? static_cast<double>(total_ - std::min(done, total_)) / rate : 0;
+    const std::string line = fmt::format("explore: {}/{} runs, {} failures, {:.0f} runs/s, ETA {:.0f}s", done, total_,
+                                         failures, rate, eta);
+    if (tty_) {
+      fmt::print(stderr, "\r{:<79}{}", line, final ? "\n" : "");
+    } else {
+      fmt::print(stderr, "{}\n", line);
+    }
+  }
+  double elapsed() const { return now() - start_; }
+
+ private:
+  static double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  std::uint64_t total_;
+  bool tty_;
+  double start_;
+  double last_ = -1;
+};
+
+}  // namespace
+
+ExploreOutcome explore(const RunOptions& base, const SeedPlan& plan, unsigned jobs, bool keep_going) {
+  ExploreOutcome out;
+  const std::uint64_t total = plan.shard_runs();
+  jobs = static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(jobs, total)));
+  Progress progress(total);
+  std::vector<Worker> workers;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  for (unsigned w = 0; w < jobs && total > 0; ++w) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw InputError(fmt::format("pipe: {}", std::strerror(errno)));
+    const pid_t pid = ::fork();
+    if (pid < 0) throw InputError(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid == 0) {
+      ::close(fds[0]);
+      for (const auto& other : workers) ::close(other.fd);
+      worker(fds[1], base, plan, w, jobs, keep_going);
+    }
+    ::close(fds[1]);
+    workers.push_back(Worker{pid, fds[0], w, w, {}});
+  }
+
+  bool stop = false;
+  auto fail = [&](std::uint64_t seed, std::string reason) {
+    out.failures.push_back({seed, std::move(reason)});
+    if (!keep_going) stop = true;
+  };
+  std::size_t open = workers.size();
+  while (open > 0 && !stop) {
+    std::vector<pollfd> fds;
+    std::vector<Worker*> owners;
+    for (auto& w : workers)
+      if (w.fd >= 0) {
+        fds.push_back({w.fd, POLLIN, 0});
+        owners.push_back(&w);
+      }
+    const int ready = ::poll(fds.data(), fds.size(), 200);
+    if (ready < 0 && errno != EINTR) throw InputError(fmt::format("poll: {}", std::strerror(errno)));
+    for (std::size_t i = 0; i < fds.size() && ready > 0; ++i) {
+      if (fds[i].revents == 0) continue;
+      Worker& w = *owners[i];
+      char chunk[8192];
+      const ssize_t n = ::read(w.fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n > 0) {
+        w.buffer.append(chunk, static_cast<std::size_t>(n));
+        while (w.buffer.size() >= sizeof(Message)) {
+          Message m;
+          std::memcpy(&m, w.buffer.data(), sizeof m);
+          w.buffer.erase(0, sizeof m);
+          ++out.completed;
+          w.next_j += jobs;
+          if (!m.passed) fail(m.seed, std::string(m.reason, std::min<std::size_t>(m.reason_len, kReasonBytes)));
+        }
+        continue;
+      }
+      // End of the pipe: the worker finished, or died while running seed next_j.
+      ::close(w.fd);
+      w.fd = -1;
+      --open;
+      int status = 0;
+      while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      w.pid = -1;
+      const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (!clean && w.next_j < total) {
+        const std::string how = WIFSIGNALED(status) ? fmt::format("killed by signal {} ({})", WTERMSIG(status),
+                                                                  strsignal(WTERMSIG(status)))
+                                                    : fmt::format("exited with status {}", WEXITSTATUS(status));
+        ++out.completed;
+        fail(plan.seed(w.next_j), fmt::format("worker process {}", how));
+      }
+    }
+    progress.update(out.completed, out.failures.size(), false);
+  }
+  for (auto& w : workers) {
+    if (w.pid > 0) {
+      ::kill(w.pid, SIGKILL);
+      while (::waitpid(w.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (w.fd >= 0) ::close(w.fd);
+  }
+  out.stopped_early = stop;
+  out.seconds = progress.elapsed();
+  progress.update(out.completed, out.failures.size(), true);
+  std::sort(out.failures.begin(), out.failures.end(), [](const auto& a, const auto& b) { return a.seed < b.seed; });
+  return out;
+}
+
+}  // namespace lockstep::sim::cli

@@ -1,0 +1,354 @@
+// End-to-end tests of the `lockstep` command: each runs the real binary (LOCKSTEP_BIN, or
+// LOCKSTEP_TEST_BIN which adds the test scenarios racy_counter and fixed_counter) in its own
+// directory and checks exit status, output and the files written.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <lockstep/sim/trace_file.hpp>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "proto/perfetto_trace.pb.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string output;  ///< stdout and stderr.
+};
+
+/// Runs `command` through the shell in the test's directory.
+Result sh(const std::string& command) {
+  Result r;
+  std::FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0 && r.output.size() < (64u << 20)) r.output.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  return r;
+}
+
+std::string bin() { return LOCKSTEP_BIN; }
+std::string test_bin() { return LOCKSTEP_TEST_BIN; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::current_path() / "cli_test_tmp" / info->name();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    old_ = fs::current_path();
+    fs::current_path(dir_);
+  }
+  void TearDown() override { fs::current_path(old_); }
+
+  /// A fresh trace of a small mixed run, at `name`.
+  void make_trace(const std::string& name) {
+    const Result r = sh(bin() + " run --scenario mixed --cpus 4 --seed 3 --trace " + name);
+    ASSERT_EQ(r.status, 0) << r.output;
+    ASSERT_TRUE(fs::exists(name));
+  }
+
+  fs::path dir_, old_;
+};
+
+#define EXPECT_EXIT_STATUS(result, code) EXPECT_EQ((result).status, code) << (result).output
+
+TEST_F(Cli, ScenariosListsBuiltinAndUserScenarios) {
+  const Result r = sh(test_bin() + " scenarios");
+  EXPECT_EXIT_STATUS(r, 0);
+  for (const char* name : {"boot", "mixed", "hotplug", "ipi-replay", "racy_counter", "fixed_counter"})
+    EXPECT_NE(r.output.find(name), std::string::npos) << name;
+}
+
+TEST_F(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"run", "explore", "merge", "replay", "export", "scenarios", "demo"}) {
+    const Result r = sh(bin() + " " + sub + " --help");
+    EXPECT_EXIT_STATUS(r, 0);
+    EXPECT_NE(r.output.find(sub), std::string::npos) << sub << ": " << r.output;
+  }
+  EXPECT_EXIT_STATUS(sh(bin() + " --help"), 0);
+}
+
+TEST_F(Cli, RunPassExitsZeroAndPrintsSummary) {
+  const Result r = sh(bin() + " run --scenario mixed --cpus 4 --seed 1");
+  EXPECT_EXIT_STATUS(r, 0);
+  for (const char* what : {"PASS", "virtual time", "ipi-sent", "lock contention", "profiler"})
+    EXPECT_NE(r.output.find(what), std::string::npos) << what;
+}
+
+TEST_F(Cli, BadUsageExitsTwoNamingTheProblem) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"run --scenario mixed --bogus", "--bogus"},
+      {"run --cpus 2", "--scenario"},
+      {"run --scenario no-such-scenario", "no-such-scenario"},
+      {"run --scenario mixed --cpus 0", "--cpus"},
+      {"run --scenario mixed --strategy fastest", "--strategy"},
+      {"run --scenario mixed --faults lose-ipi=lots", "lose-ipi"},
+      {"explore --scenario mixed --runs 4 --shard 3/2", "--shard"},
+      {"export missing.trace --format xml", "--format"},
+      {"export missing.trace --format csv", "missing.trace"},
+      {"replay missing.trace", "missing.trace"},
+      {"merge missing.json", "missing.json"},
+      {"frobnicate", "frobnicate"},
+      {"", "subcommand"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = sh(bin() + " " + args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << args << " should name " << needle << ":\n" << r.output;
+  }
+}
+
+TEST_F(Cli, ExploreFindsTheRaceAndItsReproCommandReproducesIt) {
+  const Result r = sh(test_bin() + " explore --scenario racy_counter --cpus 2 --runs 200 --jobs 2");
+  ASSERT_EQ(r.status, 1) << r.output;
+  std::smatch fail, repro;
+  ASSERT_TRUE(std::regex_search(r.output, fail, std::regex("FAIL seed ([0-9]+): (.*)"))) << r.output;
+  ASSERT_TRUE(std::regex_search(r.output, repro, std::regex("reproduce: (.*)"))) << r.output;
+  EXPECT_NE(repro[1].str().find("--seed " + fail[1].str()), std::string::npos) << r.output;
+  const Result again = sh(repro[1].str());
+  EXPECT_EXIT_STATUS(again, 1);
+  EXPECT_NE(again.output.find(fail[2].str()), std::string::npos) << again.output;
+  // And once more: the same failure, bit for bit.
+  const Result third = sh(repro[1].str());
+  EXPECT_EQ(again.output, third.output);
+}
+
+TEST_F(Cli, ExploreOfTheFixedScenarioPasses) {
+  const Result r = sh(test_bin() + " explore --scenario fixed_counter --cpus 2 --runs 200 --jobs 2");
+  EXPECT_EXIT_STATUS(r, 0);
+  EXPECT_NE(r.output.find("200 runs"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, ExploreFindsLostIpiFault) {
+  const Result r = sh(bin() + " explore --scenario mixed --cpus 4 --runs 40 --jobs 2 --faults lose-ipi=0.05");
+  ASSERT_EQ(r.status, 1) << r.output;
+  std::smatch repro;
+  ASSERT_TRUE(std::regex_search(r.output, repro, std::regex("reproduce: (.*)"))) << r.output;
+  EXPECT_NE(repro[1].str().find("--faults lose-ipi="), std::string::npos);
+  EXPECT_EXIT_STATUS(sh(repro[1].str()), 1);
+}
+
+TEST_F(Cli, ShardsMergeIntoTheWholeSweep) {
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(sh(test_bin() + " explore --scenario racy_counter --cpus 2 --runs 30 --jobs 1 --keep-going --shard " +
+                 std::to_string(i) + "/3 --out s" + std::to_string(i) + ".json")
+                  .status,
+              1);
+  const Result whole = sh(test_bin() + " explore --scenario racy_counter --cpus 2 --runs 30 --jobs 2 --keep-going --out all.json");
+  EXPECT_EXIT_STATUS(whole, 1);
+  const Result merged = sh(test_bin() + " merge s0.json s1.json s2.json --out merged.json");
+  EXPECT_EXIT_STATUS(merged, 1);
+  EXPECT_NE(merged.output.find("merged 3 shards of 3 (30 of 30 runs"), std::string::npos) << merged.output;
+  const auto a = nlohmann::json::parse(slurp("all.json"));
+  const auto m = nlohmann::json::parse(slurp("merged.json"));
+  EXPECT_EQ(a["failures"], m["failures"]);
+  EXPECT_EQ(a["completed"], m["completed"]);
+  EXPECT_EXIT_STATUS(sh(test_bin() + " merge s0.json s0.json"), 2);
+}
+
+TEST_F(Cli, ReplayOfAFreshTracePasses) {
+  make_trace("t.trace");
+  const Result r = sh(bin() + " replay t.trace");
+  EXPECT_EXIT_STATUS(r, 0);
+  EXPECT_NE(r.output.find("replay matches"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, DamagedTracesAreRejectedWithExitTwo) {
+  make_trace("t.trace");
+  const std::string good = slurp("t.trace");
+  auto write = [](const std::string& name, const std::string& bytes) { std::ofstream(name, std::ios::binary) << bytes; };
+  std::string flipped = good;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x10);
+  write("flipped.trace", flipped);
+  write("truncated.trace", good.substr(0, good.size() / 3));
+  write("magic.trace", "XXXXXXXX" + good.substr(8));
+  write("empty.trace", "");
+  std::string version = good;
+  version[8] = 99;
+  write("version.trace", version);
+  const std::pair<std::string, std::string> cases[] = {{"flipped.trace", "flipped.trace"},
+                                                       {"truncated.trace", "truncated"},
+                                                       {"magic.trace", "magic"},
+                                                       {"empty.trace", "not a lockstep trace"},
+                                                       {"version.trace", "version 99"}};
+  for (const auto& [file, needle] : cases) {
+    for (const std::string cmd : {"replay ", "export --format csv "}) {
+      const Result r = sh(bin() + " " + cmd + file);
+      EXPECT_EQ(r.status, 2) << cmd << file << "\n" << r.output;
+      EXPECT_NE(r.output.find(needle), std::string::npos) << cmd << file << "\n" << r.output;
+      EXPECT_LT(std::count(r.output.begin(), r.output.end(), '\n'), 3) << "one-line error expected:\n" << r.output;
+    }
+  }
+}
+
+TEST_F(Cli, ReplayRefusesAnotherBuildUnlessForced) {
+  make_trace("t.trace");
+  lockstep::sim::TraceData t = lockstep::sim::read_trace_file("t.trace");
+  t.config.build_id = "0.0.0-someotherbuild";
+  {
+    lockstep::sim::TraceWriter w("other.trace", t.config);
+    for (std::uint32_t c = 0; c < t.config.cpus; ++c) w.write_cpu(c, t.cpus[c], t.lost[c]);
+    w.finish(t.outcome);
+  }
+  const Result refused = sh(bin() + " replay other.trace");
+  EXPECT_EXIT_STATUS(refused, 2);
+  EXPECT_NE(refused.output.find("someotherbuild"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("--force"), std::string::npos) << refused.output;
+  EXPECT_EXIT_STATUS(sh(bin() + " replay --force other.trace"), 0);
+}
+
+TEST_F(Cli, ReplayNamesTheFirstDivergingEvent) {
+  make_trace("t.trace");
+  lockstep::sim::TraceData t = lockstep::sim::read_trace_file("t.trace");
+  ASSERT_GT(t.cpus[1].size(), 20u);
+  t.cpus[1][20].time += 1;  // A record that a re-run cannot produce.
+  {
+    lockstep::sim::TraceWriter w("diverged.trace", t.config);
+    for (std::uint32_t c = 0; c < t.config.cpus; ++c) w.write_cpu(c, t.cpus[c], t.lost[c]);
+    w.finish(t.outcome);
+  }
+  const Result r = sh(bin() + " replay diverged.trace");
+  EXPECT_EXIT_STATUS(r, 1);
+  EXPECT_NE(r.output.find("first divergence on cpu 1 at event #20"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("recorded: t="), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replayed: t="), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, ChromeExportParsesWithTracksFlowsAndCounters) {
+  make_trace("t.trace");
+  const Result r = sh(bin() + " export t.trace --format chrome -o t.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto j = nlohmann::json::parse(slurp("t.json"));
+  ASSERT_TRUE(j.contains("traceEvents"));
+  int threads = 0, flow_starts = 0, flow_ends = 0, counters = 0, slices = 0;
+  for (const auto& e : j["traceEvents"]) {
+    const std::string ph = e["ph"];
+    if (ph == "M" && e["name"] == "thread_name") ++threads;
+    if (ph == "s") ++flow_starts;
+    if (ph == "f") ++flow_ends;
+    if (ph == "C") ++counters;
+    if (ph == "B") ++slices;
+  }
+  EXPECT_EQ(threads, 4);
+  EXPECT_GT(flow_starts, 0);
+  EXPECT_EQ(flow_starts, flow_ends);
+  EXPECT_GT(counters, 0);
+  EXPECT_GT(slices, 0);
+  EXPECT_EQ(j["metadata"]["scenario"], "mixed");
+}
+
+TEST_F(Cli, PerfettoExportParsesWithTheProtobufReader) {
+  make_trace("t.trace");
+  const Result r = sh(bin() + " export t.trace --format perfetto -o t.pftrace");
+  ASSERT_EQ(r.status, 0) << r.output;
+  perfetto::protos::Trace trace;
+  ASSERT_TRUE(trace.ParseFromString(slurp("t.pftrace")));
+  int cpu_tracks = 0, counter_tracks = 0, flows_out = 0, flows_in = 0, begins = 0, ends = 0, counters = 0;
+  std::uint64_t last_ts = 0;
+  for (const auto& p : trace.packet()) {
+    EXPECT_EQ(p.trusted_packet_sequence_id(), 1u);
+    if (p.has_track_descriptor()) {
+      if (p.track_descriptor().has_thread()) ++cpu_tracks;
+      if (p.track_descriptor().has_counter()) ++counter_tracks;
+    }
+    if (p.has_track_event()) {
+      const auto& e = p.track_event();
+      EXPECT_GE(p.timestamp(), last_ts);
+      last_ts = p.timestamp();
+      flows_out += e.flow_ids_size();
+      flows_in += e.terminating_flow_ids_size();
+      begins += e.type() == perfetto::protos::TrackEvent::TYPE_SLICE_BEGIN;
+      ends += e.type() == perfetto::protos::TrackEvent::TYPE_SLICE_END;
+      counters += e.type() == perfetto::protos::TrackEvent::TYPE_COUNTER;
+    }
+  }
+  EXPECT_EQ(cpu_tracks, 4);
+  EXPECT_EQ(counter_tracks, 4);
+  EXPECT_GT(flows_out, 0);
+  EXPECT_EQ(flows_out, flows_in);
+  EXPECT_GT(begins, 0);
+  EXPECT_EQ(begins, ends);
+  EXPECT_GT(counters, 0);
+}
+
+TEST_F(Cli, CsvExportHasOneLinePerRecord) {
+  make_trace("t.trace");
+  ASSERT_EQ(sh(bin() + " export t.trace --format csv").status, 0);
+  const lockstep::sim::TraceData t = lockstep::sim::read_trace_file("t.trace");
+  std::size_t records = 0;
+  for (const auto& c : t.cpus) records += c.size();
+  const std::string csv = slurp("t.csv");
+  EXPECT_EQ(csv.rfind("time,cpu,type,aux,a,b,detail\n", 0), 0u);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), records + 1);
+}
+
+TEST_F(Cli, ReplayIpisInjectsATextTrace) {
+  std::ofstream("ipis.txt") << "# time src dst kind\n0 0 1 reschedule\n100 0 1 reschedule\n"
+                               "5000 2 3 call\n6000 1 0 timer\n";
+  const Result r = sh(bin() + " replay --ipis ipis.txt");
+  EXPECT_EXIT_STATUS(r, 0);
+  EXPECT_NE(r.output.find("replayed 4 IPIs"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\s+3\s+call\s+1\s+1)"))) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n\s+0\s+timer\s+1\s+1)"))) << r.output;
+}
+
+TEST_F(Cli, ReplayIpisTakesTheIpisOfABinaryTrace) {
+  make_trace("t.trace");
+  const Result r = sh(bin() + " replay --ipis t.trace");
+  EXPECT_EXIT_STATUS(r, 0);
+  EXPECT_NE(r.output.find("into 4 CPUs"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, ReplayIpisRejectsBadLinesNamingTheLine) {
+  std::ofstream("bad.txt") << "# ok\n0 0 1 reschedule\n10 0 1 bogus\n";
+  Result r = sh(bin() + " replay --ipis bad.txt");
+  EXPECT_EXIT_STATUS(r, 2);
+  EXPECT_NE(r.output.find("bad.txt:3"), std::string::npos) << r.output;
+  std::ofstream("short.txt") << "0 0 1\n";
+  r = sh(bin() + " replay --ipis short.txt");
+  EXPECT_EXIT_STATUS(r, 2);
+  EXPECT_NE(r.output.find("short.txt:1"), std::string::npos) << r.output;
+  std::ofstream("far.txt") << "0 0 9 call\n";
+  r = sh(bin() + " replay --ipis far.txt --cpus 4");
+  EXPECT_EXIT_STATUS(r, 2);
+  EXPECT_NE(r.output.find("CPU 9"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, DemoWritesATraceAndSaysHowToLookAtIt) {
+  const Result r = sh(bin() + " demo");
+  EXPECT_EXIT_STATUS(r, 0);
+  EXPECT_TRUE(fs::exists("demo.trace"));
+  EXPECT_NE(r.output.find("--format perfetto"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ui.perfetto.dev"), std::string::npos) << r.output;
+  EXPECT_EXIT_STATUS(sh(bin() + " replay demo.trace"), 0);
+}
+
+TEST_F(Cli, NoTemporaryFilesAreLeftBehind) {
+  make_trace("t.trace");
+  ASSERT_EQ(sh(bin() + " export t.trace --format chrome").status, 0);
+  EXPECT_EQ(sh(bin() + " run --scenario mixed --cpus 2 --trace /nonexistent-dir/t.trace").status, 2);
+  for (const auto& e : fs::directory_iterator("."))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+}  // namespace
