@@ -40,13 +40,16 @@ _start:
 3:add x21, x21, #1
   b 1b
 2:bl add_rounds
-  // Wait (in wfi, interrupts on) until every secondary has reported.
+  // Wait until every secondary has reported: check with interrupts masked, wfi while still
+  // masked (it wakes on a pending interrupt anyway), then unmask briefly to take it. Unmasking
+  // before the wfi would lose a wake-up that arrives in between.
   ldr x22, =done
 4:ldr x0, [x22]
   cmp x0, x19
   b.ge 5f
-  msr daifclr, #2
   wfi
+  msr daifclr, #2
+  isb
   msr daifset, #2
   b 4b
 5:ldr x0, =counter

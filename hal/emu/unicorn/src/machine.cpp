@@ -90,6 +90,8 @@ struct Cpu {
   std::uint64_t budget = 0;
   bool spun = false;             ///< Ended its slice at yield/wfe/wfi (PCT deprioritises it).
   Timer vtimer, ptimer;
+  std::uint64_t timer_due = 0;   ///< When the cached IRQ line must be recomputed (0: now).
+  bool irq_cached = false;
   std::uint64_t now() const { return clock + in_slice; }
 };
 
@@ -182,7 +184,34 @@ class Machine final : public GuestView {
       uc_emu_stop(c.uc);
       return;
     }
+    // An interrupt signalled while the guest had IRQs masked is taken as soon as it unmasks:
+    // QEMU ends a block after every DAIF write, so checking at block starts is enough.
+    if (c.in_slice != 0 && irq_line(c)) {
+      std::uint64_t pstate = 0;
+      uc_reg_read(c.uc, UC_ARM64_REG_PSTATE, &pstate);
+      if (!(pstate & kPstateIrqMask)) {
+        uc_emu_stop(c.uc);
+        return;
+      }
+    }
     c.in_slice += n;
+  }
+
+  /// Whether the CPU's IRQ line is asserted now (GIC state, or a timer that has come due).
+  bool irq_line(Cpu& c) {
+    if (c.timer_due <= c.now()) {
+      update_timers(c);
+      c.timer_due = ~std::uint64_t{0};
+      for (const Timer* t : {&c.vtimer, &c.ptimer})
+        if ((t->ctl & 3) == 1 && t->cval > c.now()) c.timer_due = std::min(c.timer_due, t->cval);
+      c.irq_cached = gic_.irq_asserted(c.id);
+    }
+    return c.irq_cached;
+  }
+
+  /// GIC or timer state changed: recompute the cached line of every CPU at its next check.
+  void irq_state_changed() {
+    for (auto& t : cpus_) t.timer_due = 0;
   }
 
   /// Unicorn returns from uc_emu_start right after a wfi (QEMU halts the vCPU): park it unless
@@ -279,6 +308,7 @@ class Machine final : public GuestView {
       return 0;
     }
     update_timers(c);
+    irq_state_changed();
     // A timer armed mid-slice must be able to end the slice on time.
     c.budget = std::min(c.budget, c.in_slice + until_timer(c));
     return 1;
@@ -287,6 +317,7 @@ class Machine final : public GuestView {
   std::uint64_t mmio_read(Cpu& c, std::uint64_t base, std::uint64_t offset, unsigned size) {
     if (base == kUartBase) return offset == kUartFr ? 0 : 0;  // TX never full, RX always empty.
     if (base == kGicDistBase) return gic_.dist_read(c.id, offset, size);
+    irq_state_changed();  // Acknowledge changes what is pending.
     return gic_.cpu_read(c.id, offset, size);
   }
 
@@ -295,6 +326,7 @@ class Machine final : public GuestView {
       if (offset == kUartDr) console_put(static_cast<char>(value & 0xff));
       return;
     }
+    irq_state_changed();
     if (base == kGicDistBase) {
       gic_.dist_write(c.id, offset, size, value);
       // A CPU parked in wfi wakes when an SGI reaches it; its clock catches up with the sender's.
