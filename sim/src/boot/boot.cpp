@@ -257,14 +257,21 @@ BootResult parse_serial_log(std::string_view text, int exit_code) {
 
 std::vector<std::string> qemu_command(const BootOptions& o) {
   std::vector<std::string> c;
-  c.push_back(o.qemu.empty() ? "qemu-system-" + o.arch : o.qemu);
+  const bool arm64 = o.arch == "arm64";
+  c.push_back(o.qemu.empty() ? (arm64 ? "qemu-system-aarch64" : "qemu-system-" + o.arch) : o.qemu);
   c.insert(c.end(), {"-kernel", o.kernel, "-smp", std::to_string(o.cpus == 0 ? 1 : o.cpus), "-m", "256M"});
   const bool kvm = o.accel == "kvm";
-  c.insert(c.end(), {"-accel", kvm ? "kvm" : "tcg"});
-  c.insert(c.end(), {"-cpu", !o.cpu_model.empty() ? o.cpu_model : kvm ? "qemu64,+x2apic" : "qemu64"});
+  if (arm64) {
+    // virt with the chosen GIC; the kernel reports pass/fail through semihosting SYS_EXIT.
+    c.insert(c.end(), {"-M", "virt,gic-version=" + std::to_string(o.gic), "-cpu",
+                       o.cpu_model.empty() ? "cortex-a72" : o.cpu_model, "-semihosting"});
+  } else {
+    c.insert(c.end(), {"-accel", kvm ? "kvm" : "tcg"});
+    c.insert(c.end(), {"-cpu", !o.cpu_model.empty() ? o.cpu_model : kvm ? "qemu64,+x2apic" : "qemu64"});
+    c.insert(c.end(), {"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"});
+  }
   // Serial on stdout only; a triple fault ends QEMU instead of rebooting into a loop.
-  c.insert(c.end(), {"-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none", "-no-reboot",
-                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"});
+  c.insert(c.end(), {"-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none", "-no-reboot"});
   std::string append;
   for (const std::string& w : o.kernel_args) append += (append.empty() ? "" : " ") + w;
   if (o.verbose) append += std::string(append.empty() ? "" : " ") + "lockstep.verbose";

@@ -10,6 +10,37 @@
 namespace lockstep::sim::cli {
 namespace {
 
+/// A kernel self-test recorded on the Unicorn machine: boot the same image with the same seed.
+int replay_unicorn(const std::string& path, const TraceData& recorded) {
+  const TraceConfig& c = recorded.config;
+  const std::string kernel = default_kernel_image("arm64");
+  fmt::print("replaying {}: arm64 kernel self-test on the Unicorn machine, {} CPUs, seed {}, strategy {}\n", path, c.cpus,
+             c.seed, c.strategy);
+  if (!emu::parse_strategy(c.strategy)) throw InputError(fmt::format("{} names an unknown strategy '{}'", path, c.strategy));
+  UnicornBoot run = boot_on_unicorn(kernel, c.cpus, c.seed, c.strategy, c.pct_depth);
+  bool ok = true;
+  if (const auto d = first_divergence(recorded.cpus, run.trace)) {
+    fmt::print("DIVERGED: {}\n", d->describe());
+    ok = false;
+  }
+  if (recorded.outcome.event_hash != run.machine.schedule_hash) {
+    fmt::print("DIVERGED: schedule hash recorded {:016x}, replayed {:016x}\n", recorded.outcome.event_hash,
+               run.machine.schedule_hash);
+    ok = false;
+  }
+  if (recorded.outcome.passed != run.result.passed()) {
+    fmt::print("DIVERGED: outcome recorded {}, replayed {}\n", recorded.outcome.passed ? "pass" : "fail",
+               run.result.passed() ? "pass" : "fail");
+    ok = false;
+  }
+  if (!ok) return 1;
+  std::size_t events = 0;
+  for (const auto& cpu : recorded.cpus) events += cpu.size();
+  fmt::print("replay matches: {} events on {} CPUs identical, schedule hash {:016x}\n", events, c.cpus,
+             run.machine.schedule_hash);
+  return 0;
+}
+
 int replay_trace(const std::string& path, bool force) {
   const TraceData recorded = read_trace_file(path);
   const TraceConfig& c = recorded.config;
@@ -20,6 +51,11 @@ int replay_trace(const std::string& path, bool force) {
                                    path, c.build_id, build_id()));
     fmt::print(stderr, "warning: replaying a trace of build {} with build {} (--force)\n", c.build_id, build_id());
   }
+  if (c.engine == "unicorn-arm64") return replay_unicorn(path, recorded);
+  if (c.engine.rfind("qemu-", 0) == 0)
+    throw InputError(fmt::format("{} was recorded on QEMU, whose multi-CPU interleaving is not reproducible; record "
+                                 "with `lockstep boot --machine unicorn` to replay",
+                                 path));
   RunOptions options = run_options_of(c);
   if (options.engine != Engine::kDeterministic)
     throw InputError(fmt::format("{} was recorded on the parallel engine, which is not reproducible", path));

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <lockstep/emu/unicorn/machine.hpp>
+#include <lockstep/sim/boot.hpp>
 #include <lockstep/sim/scenario_run.hpp>
 #include <string>
 
@@ -50,6 +52,21 @@ Action add_replay(CLI::App& app, const Context& ctx);
 Action add_export(CLI::App& app, const Context& ctx);
 Action add_scenarios(CLI::App& app, const Context& ctx);
 Action add_demo(CLI::App& app, const Context& ctx);
+Action add_boot(CLI::App& app, const Context& ctx);
+
+/// A kernel self-test on the Unicorn machine: its judged result, trace (lock addresses
+/// numbered), and the machine's own result.
+struct UnicornBoot {
+  BootResult result;
+  std::vector<std::vector<core::TraceRecord>> trace;
+  std::vector<std::uint64_t> lost;
+  std::string trace_error;
+  emu::unicorn::Result machine;
+};
+UnicornBoot boot_on_unicorn(const std::string& kernel, std::uint32_t cpus, std::uint64_t seed, const std::string& strategy,
+                            std::uint32_t pct_depth);
+/// The kernel image this build tree makes for `arch`.
+std::string default_kernel_image(const std::string& arch);
 
 /// `replay --ipis`: injects an IPI trace into an ipi-replay run. Returns the exit status.
 int replay_ipis(const std::string& path, std::uint32_t cpus, std::uint64_t start);

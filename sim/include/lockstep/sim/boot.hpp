@@ -15,7 +15,8 @@
 namespace lockstep::sim {
 
 struct BootOptions {
-  std::string arch = "x86_64";           ///< x86_64 (arm64 joins with its kernel).
+  std::string arch = "x86_64";           ///< x86_64 (PC) or arm64 (virt).
+  unsigned gic = 2;                      ///< arm64: GIC version of the virt machine (2 or 3).
   std::string kernel;                    ///< Path of the kernel image.
   std::string qemu;                      ///< QEMU binary; empty: qemu-system-<arch> from PATH.
   unsigned cpus = 1;

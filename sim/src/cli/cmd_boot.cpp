@@ -1,0 +1,168 @@
+// `lockstep boot`: the bare-metal kernel's self-test on QEMU (x86_64 or arm64) or, reproducibly
+// from a seed, on the Unicorn machine (arm64). Results come from the kernel's serial protocol
+// either way; the trace from the serial dump (QEMU) or straight from guest memory (Unicorn).
+
+#include <fmt/format.h>
+#include <lockstep/emu/unicorn/kernel_trace.hpp>
+#include <lockstep/emu/unicorn/machine.hpp>
+#include <lockstep/sim/boot.hpp>
+#include <lockstep/sim/build_id.hpp>
+#include <lockstep/sim/run_trace.hpp>
+#include <lockstep/sim/trace_file.hpp>
+#include <memory>
+#include <sys/stat.h>
+
+#include "common.hpp"
+
+namespace lockstep::sim::cli {
+namespace {
+
+struct BootFlags {
+  std::string machine = "qemu";
+  std::string arch = "x86_64";
+  std::string kernel;
+  std::uint32_t cpus = 4;
+  std::uint64_t seed = 1;
+  std::string strategy = "random";
+  std::uint32_t pct_depth = 3;
+  unsigned gic = 2;
+  std::string accel = "tcg";
+  std::string trace;
+  bool verbose = false;
+};
+
+bool exists(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void write_boot_trace(const BootFlags& f, const std::vector<std::vector<core::TraceRecord>>& per_cpu,
+                      const std::vector<std::uint64_t>& lost, const BootResult& r, std::uint64_t hash) {
+  TraceConfig config;
+  config.build_id = build_id();
+  config.scenario = "kernel-self-test";
+  config.strategy = f.machine == "unicorn" ? f.strategy : "hardware";
+  config.engine = f.machine + "-" + f.arch;
+  config.cpus = static_cast<std::uint32_t>(per_cpu.size());
+  config.seed = f.machine == "unicorn" ? f.seed : 0;
+  config.pct_depth = f.pct_depth;
+  TraceWriter writer(f.trace, config);
+  for (std::uint32_t c = 0; c < per_cpu.size(); ++c) writer.write_cpu(c, per_cpu[c], c < lost.size() ? lost[c] : 0);
+  TraceOutcome outcome;
+  outcome.passed = r.passed();
+  outcome.reason = r.reason;
+  outcome.event_hash = hash;
+  writer.finish(outcome);
+}
+
+}  // namespace
+
+std::string default_kernel_image(const std::string& arch) {
+  return arch == "arm64" ? LOCKSTEP_DEFAULT_KERNEL_ARM64 : LOCKSTEP_DEFAULT_KERNEL_X86_64;
+}
+
+UnicornBoot boot_on_unicorn(const std::string& kernel, std::uint32_t cpus, std::uint64_t seed, const std::string& strategy,
+                            std::uint32_t pct_depth) {
+  emu::unicorn::MachineConfig c;
+  c.image = kernel;
+  c.cpus = cpus;
+  c.seed = seed;
+  c.strategy = *emu::parse_strategy(strategy);
+  c.pct_depth = pct_depth;
+  UnicornBoot out;
+  emu::unicorn::KernelTrace trace;
+  out.machine = emu::unicorn::run(c, [&](const emu::unicorn::GuestView& g) {
+    if (auto t = emu::unicorn::read_kernel_trace(g, out.trace_error)) trace = std::move(*t);
+  });
+  out.trace = std::move(trace.per_cpu);
+  out.lost = std::move(trace.lost);
+  std::vector<std::uint64_t> numbers;
+  for (auto& records : out.trace) number_locks(records, numbers);
+  // Judged by the same serial parser as a QEMU run.
+  BootResult& r = out.result;
+  r.arch = "arm64";
+  r.output = out.machine.console;
+  SerialParser parser(r);
+  const std::string& console = out.machine.console;
+  std::size_t begin = 0;
+  for (std::size_t nl; (nl = console.find('\n', begin)) != std::string::npos; begin = nl + 1)
+    parser.line(std::string_view(console).substr(begin, nl - begin));
+  parser.finish(out.machine.exit_code, out.machine.status == emu::unicorn::Status::kInstructionLimit);
+  if (out.machine.status != emu::unicorn::Status::kPoweredOff && r.passed()) {
+    r.status = BootStatus::kBadExit;
+    r.reason = std::string(emu::unicorn::to_string(out.machine.status));
+  }
+  r.seconds = out.machine.host_seconds;
+  return out;
+}
+
+Action add_boot(CLI::App& app, const Context&) {
+  auto f = std::make_shared<BootFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "boot", "Boot the bare-metal kernel's self-test on QEMU or, reproducibly from a seed, on the Unicorn machine");
+  cmd->add_option("--machine", f->machine, "qemu (x86_64, arm64) or unicorn (arm64)")->check(CLI::IsMember({"qemu", "unicorn"}));
+  cmd->add_option("--arch", f->arch, "x86_64 or arm64")->check(CLI::IsMember({"x86_64", "arm64"}));
+  cmd->add_option("--kernel", f->kernel, "Kernel image (default: the one this build made)");
+  cmd->add_option("--cpus", f->cpus, "CPUs")->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--seed", f->seed, "Seed of the Unicorn machine's schedule");
+  cmd->add_option("--strategy", f->strategy, "Unicorn schedule: random, pct or rr")->check(CLI::IsMember({"random", "pct", "rr"}));
+  cmd->add_option("--pct-depth", f->pct_depth, "PCT bug depth d")->check(CLI::Range(1u, 64u));
+  cmd->add_option("--gic", f->gic, "arm64 on QEMU: GIC version")->check(CLI::IsMember({2u, 3u}));
+  cmd->add_option("--accel", f->accel, "x86_64 on QEMU: tcg or kvm (x2APIC)")->check(CLI::IsMember({"tcg", "kvm"}));
+  cmd->add_option("--trace", f->trace, "Write the kernel's trace as a lockstep trace file");
+  cmd->add_flag("--verbose", f->verbose, "Stream the serial console");
+  return [f] {
+    if (f->kernel.empty()) f->kernel = default_kernel_image(f->arch);
+    if (!exists(f->kernel))
+      throw InputError(fmt::format("kernel image '{}' not found (build it: scripts/build host --target "
+                                   "lockstep_kernel_{}_image, or pass --kernel)",
+                                   f->kernel, f->arch));
+    if (f->machine == "unicorn" && f->arch != "arm64")
+      throw InputError("the Unicorn machine runs arm64 images (--arch arm64); x86_64 runs on QEMU");
+    if (f->machine == "unicorn" && f->cpus > 8) throw InputError("the Unicorn machine has at most 8 CPUs (GICv2)");
+    BootResult r;
+    std::uint64_t hash = 0;
+    std::vector<std::vector<core::TraceRecord>> per_cpu;
+    std::vector<std::uint64_t> lost;
+    if (f->machine == "unicorn") {
+      UnicornBoot u = boot_on_unicorn(f->kernel, f->cpus, f->seed, f->strategy, f->pct_depth);
+      const emu::unicorn::Result& machine = u.machine;
+      if (f->verbose) fmt::print("{}", machine.console);
+      fmt::print("unicorn: {} instructions in {} slices, {:.2f} s, schedule hash {:016x}\n", machine.instructions,
+                 machine.slices, machine.host_seconds, machine.schedule_hash);
+      if (machine.status != emu::unicorn::Status::kPoweredOff) fmt::print("{}", machine.report);
+      if (!u.trace_error.empty()) fmt::print("trace: {}\n", u.trace_error);
+      hash = machine.schedule_hash;
+      r = std::move(u.result);
+      per_cpu = std::move(u.trace);
+      lost = std::move(u.lost);
+    } else {
+      BootOptions o;
+      o.arch = f->arch;
+      o.kernel = f->kernel;
+      o.cpus = f->cpus;
+      o.gic = f->gic;
+      o.accel = f->accel;
+      if (f->verbose) o.on_line = [](std::string_view l) { fmt::print("{}\n", l); };
+      r = run_boot(o);
+      per_cpu = r.trace;
+      lost = r.trace_lost;
+      std::vector<std::uint64_t> numbers;
+      for (auto& records : per_cpu) number_locks(records, numbers);
+    }
+    for (const auto& w : r.workloads) fmt::print("  {:<16} {}{}\n", w.name, w.passed ? "PASS" : "FAIL ", w.passed ? "" : w.reason);
+    fmt::print("{}: {} on {} ({} {} CPUs, {} online), {:.2f} s\n", r.passed() ? "PASS" : "FAIL", r.passed() ? "self-test" : r.reason,
+               f->machine, f->cpus, f->arch, r.online, r.seconds);
+    if (!r.passed() && f->machine == "unicorn")
+      fmt::print("reproduce: lockstep boot --machine unicorn --arch arm64 --cpus {} --seed {} --strategy {}\n", f->cpus,
+                 f->seed, f->strategy);
+    if (!f->trace.empty()) {
+      if (per_cpu.empty()) throw InputError("the run produced no trace to write");
+      write_boot_trace(*f, per_cpu, lost, r, hash);
+      fmt::print("trace written to {}\n", f->trace);
+    }
+    return r.passed() ? 0 : 1;
+  };
+}
+
+}  // namespace lockstep::sim::cli
