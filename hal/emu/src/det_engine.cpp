@@ -319,8 +319,8 @@ class DetEngine final : public detail::Engine {
       case Strategy::kRoundRobin: {
         if (me_runnable && !spinning && ++quantum_used_ < cfg_.rr_quantum) return me.hot.id;
         quantum_used_ = 0;
-        for (CpuId k = 1; k <= n_; ++k) {
-          const CpuId c = (me.hot.id + k) % n_;
+        for (CpuId k = 1, c = me.hot.id; k <= n_; ++k) {
+          c = c + 1 == n_ ? 0 : c + 1;  // No division on this hot path.
           if (cpus_[c].state == CpuState::kRunnable) return c;
         }
         return me.hot.id;
@@ -432,9 +432,18 @@ DetEngine& det() noexcept { return *static_cast<DetEngine*>(detail::tl_engine); 
 }  // namespace
 
 namespace detail {
-void det_atomic_point() noexcept { det().point(det().costs().atomic_op, "atomic", false); }
-void det_relax() noexcept { det().point(det().costs().relax, "relax", true); }
-void det_irq_enabled() noexcept { det().point(det().costs().hal_call, "irq_enable", false); }
+void det_atomic_point() noexcept {
+  DetEngine& e = det();
+  e.point(e.costs().atomic_op, "atomic", false);
+}
+void det_relax() noexcept {
+  DetEngine& e = det();
+  e.point(e.costs().relax, "relax", true);
+}
+void det_irq_enabled() noexcept {
+  DetEngine& e = det();
+  e.point(e.costs().hal_call, "irq_enable", false);
+}
 }  // namespace detail
 
 RunResult run_deterministic(const MachineConfig& config, BootMain boot, void* arg) {

@@ -5,8 +5,8 @@
 #include "engine.hpp"
 
 namespace lockstep::emu::detail {
-thread_local CpuHot* tl_cpu = nullptr;
-thread_local bool tl_det = false;
+thread_local constinit CpuHot* tl_cpu = nullptr;
+thread_local constinit bool tl_det = false;
 thread_local Engine* tl_engine = nullptr;
 }  // namespace lockstep::emu::detail
 

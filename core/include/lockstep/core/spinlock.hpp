@@ -118,7 +118,8 @@ class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
 
  private:
   hal::Atomic<std::uint32_t> next_{0};
-  hal::Atomic<std::uint32_t> serving_{0};
+  // On its own cache line: the holder's writes to the rest must not disturb the waiters' spin.
+  alignas(64) hal::Atomic<std::uint32_t> serving_{0};
   hal::Atomic<hal::CpuId> holder_{hal::kInvalidCpu};
   LockStats stats_;
 };

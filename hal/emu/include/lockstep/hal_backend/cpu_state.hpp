@@ -23,10 +23,11 @@ struct CpuHot {
   hal::Context* running = nullptr;        ///< The flow executing on this vCPU (kept by context_switch).
 };
 
-extern thread_local CpuHot* tl_cpu;
+// constinit: every access from another translation unit skips the TLS initialisation wrapper.
+extern thread_local constinit CpuHot* tl_cpu;
 /// True while this host thread runs vCPUs of the deterministic engine: atomics and HAL calls
 /// become scheduling points.
-extern thread_local bool tl_det;
+extern thread_local constinit bool tl_det;
 
 // Deterministic engine slow paths (hal/emu/src/det_engine.cpp).
 void det_atomic_point() noexcept;
