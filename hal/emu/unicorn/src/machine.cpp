@@ -537,7 +537,8 @@ class Machine final : public GuestView {
   // --- scheduling -----------------------------------------------------------------------------
 
   Cpu* pick() {
-    std::vector<Cpu*> ready;
+    ready_.clear();
+    auto& ready = ready_;
     for (auto& c : cpus_) {
       if (c.state == CpuState::kParked) {
         update_timers(c);
@@ -577,9 +578,9 @@ class Machine final : public GuestView {
       }
       case Strategy::kPct: {
         pct_.on_step(result_.slices, last_);
-        std::vector<std::uint32_t> ids;
-        for (Cpu* c : ready) ids.push_back(c->id);
-        chosen = &cpus_[pct_.highest(ids)];
+        ready_ids_.clear();
+        for (Cpu* c : ready) ready_ids_.push_back(c->id);
+        chosen = &cpus_[pct_.highest(ready_ids_)];
         break;
       }
     }
@@ -710,6 +711,8 @@ class Machine final : public GuestView {
   std::vector<std::uint64_t> stub_targets_;
   std::vector<Cpu> cpus_;
   Pct pct_;
+  std::vector<Cpu*> ready_;                 // Scratch of pick(), kept to avoid a heap allocation per slice.
+  std::vector<std::uint32_t> ready_ids_;
   std::uint32_t last_ = 0;
   std::uint32_t last_run_cpu_ = ~0u;
   std::uint32_t run_length_ = 0;
