@@ -110,7 +110,7 @@ Action add_boot(CLI::App& app, const Context&) {
   cmd->add_option("--gic", f->gic, "arm64 on QEMU: GIC version")->check(CLI::IsMember({2u, 3u}));
   cmd->add_option("--accel", f->accel, "x86_64 on QEMU: tcg or kvm (x2APIC)")->check(CLI::IsMember({"tcg", "kvm"}));
   cmd->add_option("--trace", f->trace, "Write the kernel's trace as a lockstep trace file");
-  cmd->add_flag("--verbose", f->verbose, "Stream the serial console");
+  cmd->add_flag("--verbose", f->verbose, "The kernel prints its enumeration (as KERNEL_DEBUG=1); the console is streamed");
   return [f] {
     if (f->kernel.empty()) f->kernel = default_kernel_image(f->arch);
     if (!exists(f->kernel))
@@ -143,7 +143,9 @@ Action add_boot(CLI::App& app, const Context&) {
       o.cpus = f->cpus;
       o.gic = f->gic;
       o.accel = f->accel;
-      if (f->verbose) o.on_line = [](std::string_view l) { fmt::print("{}\n", l); };
+      // --verbose (or KERNEL_DEBUG=1) makes the kernel print its enumeration, streamed here.
+      o.verbose = f->verbose || kernel_debug_from_environment();
+      if (o.verbose) o.on_line = [](std::string_view l) { fmt::print("{}\n", l); };
       r = run_boot(o);
       per_cpu = r.trace;
       lost = r.trace_lost;
