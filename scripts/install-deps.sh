@@ -13,6 +13,7 @@ packages=(
   clang lld libclang-rt-14-dev
   libunicorn-dev qemu-system-x86 qemu-system-arm
   acpica-tools device-tree-compiler libfdt-dev
+  chromium
 )
 
 missing=()
@@ -21,6 +22,13 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# The viewer's browser tests drive Debian's Chromium with playwright-core (npm). Node and npm come
+# from Debian unless the machine already has them (nodesource packages conflict with Debian's).
+if ! command -v npm >/dev/null 2>&1; then
+  for p in nodejs npm; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "lockstep: installing ${missing[*]}" >&2

@@ -32,6 +32,8 @@ Action add_demo(CLI::App& app, const Context& ctx) {
     print_summary(stdout, options, run);
     write_run_trace(*trace, options, run);
     fmt::print("\ntrace written to {}. To look at it:\n", *trace);
+    fmt::print("  {} view {}                                        # the trace viewer at http://127.0.0.1:8421\n", program,
+               *trace);
     fmt::print("  {} export {} --format perfetto -o demo.pftrace   # then open https://ui.perfetto.dev and load it\n",
                program, *trace);
     fmt::print("  {} export {} --format chrome -o demo.json        # chrome://tracing or Perfetto\n", program, *trace);

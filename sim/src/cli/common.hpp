@@ -33,7 +33,8 @@ struct MachineFlags {
 };
 
 /// Adds --scenario, --cpus, --strategy, --pct-depth, --faults (and --seed, --engine if asked).
-void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool with_engine);
+void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool with_engine,
+                       bool scenario_required = true);
 
 /// Validates the flags (unknown scenario, bad faults) and builds the run. Throws InputError.
 RunOptions run_options_from(const MachineFlags& flags);
@@ -53,6 +54,7 @@ Action add_export(CLI::App& app, const Context& ctx);
 Action add_scenarios(CLI::App& app, const Context& ctx);
 Action add_demo(CLI::App& app, const Context& ctx);
 Action add_boot(CLI::App& app, const Context& ctx);
+Action add_view(CLI::App& app, const Context& ctx);
 
 /// A kernel self-test on the Unicorn machine: its judged result, trace (lock addresses
 /// numbered), and the machine's own result.

@@ -19,8 +19,9 @@ std::string shell_quote(const std::string& s) {
 
 }  // namespace
 
-void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with_engine) {
-  cmd.add_option("--scenario", f.scenario, "Scenario to run (see `lockstep scenarios`)")->required();
+void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with_engine, bool scenario_required) {
+  auto* scenario = cmd.add_option("--scenario", f.scenario, "Scenario to run (see `lockstep scenarios`)");
+  if (scenario_required) scenario->required();
   cmd.add_option("--cpus", f.cpus, "Number of emulated CPUs")->check(CLI::Range(1u, 1024u))->capture_default_str();
   if (with_seed) cmd.add_option("--seed", f.seed, "Seed of the schedule and the faults")->capture_default_str();
   cmd.add_option("--strategy", f.strategy, "Schedule strategy: random, pct or rr")

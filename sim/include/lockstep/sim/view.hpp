@@ -88,8 +88,9 @@ class ViewServer {
   /// Stops accepting, closes every connection and makes run() return. Any thread.
   void stop();
 
+  struct Impl;  ///< The server's state (server.cpp).
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
