@@ -1,6 +1,7 @@
 // The platform from the flattened device tree (through the portable parser in core/firmware),
 // the kernel command line (/chosen bootargs), and the per-CPU blocks behind TPIDR_EL1.
 
+#include <lockstep/baremetal/cmdline.hpp>
 #include <lockstep/baremetal/runtime.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/firmware/fdt.hpp>
@@ -15,6 +16,9 @@ extern "C" char __kernel_start[];
 namespace lockstep::arm64 {
 namespace {
 
+using baremetal::parse_number;
+using baremetal::starts_with;
+
 /// QEMU virt: for an ELF kernel the tree sits at the base of RAM and x0 is 0 (FACTS).
 constexpr std::uintptr_t kDefaultDtb = 0x40000000;
 
@@ -23,28 +27,6 @@ hal::CpuDescriptor g_platform[baremetal::kMaxKernelCpus];
 hal::CpuId g_platform_count = 0;
 firmware::FdtCpu g_fdt_cpus[baremetal::kMaxKernelCpus];
 firmware::Fdt g_fdt;
-
-bool starts_with(const char* s, const char* prefix, const char** rest) noexcept {
-  while (*prefix) {
-    if (*s++ != *prefix++) return false;
-  }
-  *rest = s;
-  return true;
-}
-
-std::uint64_t parse_number(const char* s) noexcept {
-  std::uint64_t v = 0;
-  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    for (s += 2;; ++s) {
-      const char c = *s;
-      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return v;
-      v = v * 16 + static_cast<unsigned>(d);
-    }
-  }
-  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + static_cast<unsigned>(*s - '0');
-  return v;
-}
 
 const char* gic_version_name(firmware::GicVersion v) noexcept {
   return v == firmware::GicVersion::kV2 ? "GICv2" : v == firmware::GicVersion::kV3 ? "GICv3" : "none";

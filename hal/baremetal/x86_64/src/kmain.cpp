@@ -1,5 +1,6 @@
 // The boot CPU's C++ entry: hardware bring-up in dependency order, then the shared runtime.
 
+#include <lockstep/baremetal/cmdline.hpp>
 #include <lockstep/baremetal/runtime.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
@@ -15,6 +16,9 @@ extern InitFunction __init_array_end[];
 
 namespace lockstep::x86 {
 namespace {
+
+using baremetal::parse_number;
+using baremetal::starts_with;
 
 /// struct hvm_start_info (Xen public/arch-x86/hvm/start_info.h), the PVH boot protocol.
 struct PvhStartInfo {
@@ -39,28 +43,6 @@ struct Options {
 };
 
 char g_cmdline[512];
-
-bool starts_with(const char* s, const char* prefix, const char** rest) noexcept {
-  while (*prefix) {
-    if (*s++ != *prefix++) return false;
-  }
-  *rest = s;
-  return true;
-}
-
-std::uint64_t parse_number(const char* s) noexcept {
-  std::uint64_t v = 0;
-  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    for (s += 2;; ++s) {
-      const char c = *s;
-      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return v;
-      v = v * 16 + static_cast<unsigned>(d);
-    }
-  }
-  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + static_cast<unsigned>(*s - '0');
-  return v;
-}
 
 /// Kernel command line (QEMU -append): space-separated words, documented in docs/BAREMETAL.md.
 Options parse_cmdline(const char* text) noexcept {
