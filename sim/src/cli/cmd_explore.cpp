@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fmt/format.h>
+#include <fstream>
 #include <lockstep/sim/atomic_file.hpp>
 #include <memory>
 #include <thread>
@@ -30,6 +31,33 @@ SeedPlan parse_shard(const std::string& text, SeedPlan plan) {
 
 }  // namespace
 
+namespace {
+
+/// The arm64 kernel's self-test over seeds on the Unicorn machine (each run reproducible).
+template <class Options>
+int explore_unicorn(const Context& ctx, const Options& o, const SeedPlan& plan) {
+  const std::string kernel = o.kernel.empty() ? default_kernel_image("arm64") : o.kernel;
+  if (!emu::parse_strategy(o.machine.strategy)) throw InputError(fmt::format("unknown strategy '{}'", o.machine.strategy));
+  if (o.machine.cpus < 1 || o.machine.cpus > 8) throw InputError("the Unicorn machine has 1 to 8 CPUs");
+  if (!std::ifstream(kernel)) throw InputError(fmt::format("kernel image '{}' not found (pass --kernel)", kernel));
+  fmt::print("exploring the arm64 kernel self-test on the Unicorn machine, {} CPUs: {} seeds from {} with {} strategy, {} jobs\n",
+             o.machine.cpus, plan.shard_runs(), plan.seed_start, o.machine.strategy, o.jobs);
+  const auto run = [&](std::uint64_t seed) {
+    const UnicornBoot b = boot_on_unicorn(kernel, o.machine.cpus, seed, o.machine.strategy, o.machine.pct_depth);
+    return b.result.passed() ? std::string() : b.result.reason;
+  };
+  const ExploreOutcome outcome = explore(run, plan, o.jobs, o.keep_going);
+  fmt::print("{} runs in {:.2f}s: {} failures\n", outcome.completed, outcome.seconds, outcome.failures.size());
+  for (const auto& f : outcome.failures) fmt::print("FAIL seed {}: {}\n", f.seed, f.reason);
+  if (!outcome.failures.empty())
+    fmt::print("reproduce: {} boot --machine unicorn --arch arm64 --cpus {} --seed {} --strategy {}{}\n", ctx.program,
+               o.machine.cpus, outcome.failures.front().seed, o.machine.strategy,
+               o.kernel.empty() ? std::string() : " --kernel " + o.kernel);
+  return outcome.failures.empty() ? 0 : 1;
+}
+
+}  // namespace
+
 Action add_explore(CLI::App& app, const Context& ctx) {
   struct Options {
     MachineFlags machine;
@@ -39,10 +67,16 @@ Action add_explore(CLI::App& app, const Context& ctx) {
     std::string shard;
     bool keep_going = false;
     std::string out;
+    std::string machine_kind = "det";
+    std::string kernel;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("explore", "Run many seeds in worker processes; print the failing seed and its repro command");
-  add_machine_flags(*cmd, o->machine, false, false);
+  add_machine_flags(*cmd, o->machine, false, false, /*scenario_required=*/false);
+  cmd->add_option("--machine", o->machine_kind, "det (a scenario on the emulated machine) or unicorn (the arm64 kernel's "
+                                                "self-test on the Unicorn machine)")
+      ->check(CLI::IsMember({"det", "unicorn"}));
+  cmd->add_option("--kernel", o->kernel, "With --machine unicorn: the arm64 kernel image (default: this build's)");
   cmd->add_option("--runs", o->runs, "Number of seeds in the whole sweep")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--jobs", o->jobs, "Worker processes")->check(CLI::Range(1u, 256u))->capture_default_str();
@@ -51,11 +85,13 @@ Action add_explore(CLI::App& app, const Context& ctx) {
   cmd->add_flag("--keep-going", o->keep_going, "Do not stop at the first failure");
   cmd->add_option("--out", o->out, "Write the result as JSON (merge shards with `lockstep merge`)");
   return [o, ctx] {
-    const RunOptions base = run_options_from(o->machine);
     SeedPlan plan;
     plan.seed_start = o->seed_start;
     plan.runs = o->runs;
     plan = parse_shard(o->shard, plan);
+    if (o->machine_kind == "unicorn") return explore_unicorn(ctx, *o, plan);
+    if (o->machine.scenario.empty()) throw InputError("--scenario is required (or --machine unicorn)");
+    const RunOptions base = run_options_from(o->machine);
     fmt::print("exploring {} on {} CPUs: {} seeds from {}{} with {} strategy, {} jobs\n", base.scenario, base.machine.cpus,
                plan.shard_runs(), plan.seed_start,
                plan.shard_count > 1 ? fmt::format(" (shard {}/{})", plan.shard_index, plan.shard_count) : std::string(),

@@ -2,6 +2,7 @@
 // Exploration: many seeds of one configuration in worker processes, and its JSON result.
 
 #include <cstdint>
+#include <functional>
 #include <lockstep/sim/scenario_run.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -41,6 +42,12 @@ struct ExploreOutcome {
 /// global: never threads). Stops at the first failure unless `keep_going`. A crashing worker
 /// counts as a failure of the seed it was running. Progress goes to stderr.
 ExploreOutcome explore(const RunOptions& base, const SeedPlan& plan, unsigned jobs, bool keep_going);
+
+/// One seed's verdict: empty when it passed, else the reason.
+using SeedRunner = std::function<std::string(std::uint64_t seed)>;
+
+/// As above for any machine: `run` judges one seed (called in the workers).
+ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned jobs, bool keep_going);
 
 /// The JSON result of a sweep (one shard or a merge).
 struct ExploreReport {

@@ -41,18 +41,17 @@ bool write_all(int fd, const void* data, std::size_t len) {
   return true;
 }
 
-[[noreturn]] void worker(int fd, RunOptions options, const SeedPlan& plan, unsigned index, unsigned jobs, bool keep_going) {
-  options.trace_records_per_cpu = 64;  // Rings do not affect the schedule; keep them cache-sized.
+[[noreturn]] void worker(int fd, const SeedRunner& run, const SeedPlan& plan, unsigned index, unsigned jobs, bool keep_going) {
   for (std::uint64_t j = index; j < plan.shard_runs(); j += jobs) {
-    options.machine.seed = plan.seed(j);
-    const ScenarioRun run = run_scenario(options);
+    const std::uint64_t seed = plan.seed(j);
+    const std::string reason = run(seed);
     Message m{};
-    m.seed = options.machine.seed;
-    m.passed = run.passed ? 1 : 0;
-    m.reason_len = static_cast<std::uint32_t>(std::min(run.reason.size(), kReasonBytes));
-    std::memcpy(m.reason, run.reason.data(), m.reason_len);
+    m.seed = seed;
+    m.passed = reason.empty() ? 1 : 0;
+    m.reason_len = static_cast<std::uint32_t>(std::min(reason.size(), kReasonBytes));
+    std::memcpy(m.reason, reason.data(), m.reason_len);
     if (!write_all(fd, &m, sizeof m)) ::_exit(3);
-    if (!run.passed && !keep_going) break;
+    if (!reason.empty() && !keep_going) break;
   }
   ::_exit(0);
 }
@@ -98,6 +97,18 @@ class Progress {
 }  // namespace
 
 ExploreOutcome explore(const RunOptions& base, const SeedPlan& plan, unsigned jobs, bool keep_going) {
+  RunOptions options = base;
+  options.trace_records_per_cpu = 64;  // Rings do not affect the schedule; keep them cache-sized.
+  return explore(
+      [options](std::uint64_t seed) mutable {
+        options.machine.seed = seed;
+        const ScenarioRun run = run_scenario(options);
+        return run.passed ? std::string() : run.reason;
+      },
+      plan, jobs, keep_going);
+}
+
+ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned jobs, bool keep_going) {
   ExploreOutcome out;
   const std::uint64_t total = plan.shard_runs();
   jobs = static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(jobs, total)));
@@ -113,7 +124,7 @@ ExploreOutcome explore(const RunOptions& base, const SeedPlan& plan, unsigned jo
     if (pid == 0) {
       ::close(fds[0]);
       for (const auto& other : workers) ::close(other.fd);
-      worker(fds[1], base, plan, w, jobs, keep_going);
+      worker(fds[1], run, plan, w, jobs, keep_going);
     }
     ::close(fds[1]);
     workers.push_back(Worker{pid, fds[0], w, w, {}});
