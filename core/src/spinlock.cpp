@@ -82,11 +82,16 @@ bool TicketSpinlock::try_lock() noexcept {
   return false;
 }
 
-// Preemption counts live in the per-CPU record. They are only changed by their own CPU with no
-// scheduling point between reading the record and the update, and preemption happens only at
-// interrupt exit with a zero count, so a task never carries a count to another CPU.
+// Preemption counts live in the per-CPU record and preemption happens only at interrupt exit
+// with a zero count. Raising the count reads this CPU's record and then writes it: an interrupt
+// between the two could preempt the task (the count is still zero) and resume it on another CPU,
+// which would then raise the count of the CPU it left (seen on KVM: a later yield() there
+// reported a spinlock held). So the raise runs with interrupts off. Lowering needs no guard: the
+// count is non-zero throughout, so nothing can preempt in between.
 void preempt_disable() noexcept {
+  const hal::IrqState saved = hal::irq_save_disable();
   if (void* base = hal::percpu_base()) ++static_cast<PerCpu*>(base)->preempt_count;
+  hal::irq_restore(saved);
 }
 
 void preempt_enable() noexcept {
