@@ -178,7 +178,10 @@ TEST_F(ViewServerTest, RequestSizesAreBounded) {
 
 TEST_F(ViewServerTest, MalformedRequestsNeverCrashIt) {
   const std::string bad[] = {
-      std::string("\x00\x01\x02\x03\xff\xfe garbage\r\n\r\n", 20),
+      [] {
+        static constexpr char kGarbage[] = "\x00\x01\x02\x03\xff\xfe garbage\r\n\r\n";
+        return std::string(kGarbage, sizeof kGarbage - 1);  // Embedded NULs: length from the array.
+      }(),
       "GET\r\n\r\n",
       "GET / HTTP/9.9\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
