@@ -48,14 +48,7 @@ char g_cmdline[512];
 Options parse_cmdline(const char* text) noexcept {
   Options o;
   char word[128];
-  while (*text) {
-    while (*text == ' ') ++text;
-    std::size_t n = 0;
-    while (*text && *text != ' ') {
-      if (n + 1 < sizeof word) word[n++] = *text;
-      ++text;
-    }
-    word[n] = '\0';
+  while (baremetal::next_word(text, word)) {
     const char* rest = nullptr;
     if (starts_with(word, "lockstep.verbose", &rest) || starts_with(word, "KERNEL_DEBUG=1", &rest) ||
         starts_with(word, "verbose", &rest)) {

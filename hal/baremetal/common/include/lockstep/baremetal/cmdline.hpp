@@ -2,6 +2,7 @@
 // Small pieces both kernels use to read their command line (QEMU -append; on arm64 the
 // device tree's /chosen/bootargs). The words themselves are documented in docs/BAREMETAL.md.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace lockstep::baremetal {
@@ -28,6 +29,21 @@ inline std::uint64_t parse_number(const char* s) noexcept {
   }
   for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + static_cast<unsigned>(*s - '0');
   return v;
+}
+
+/// Copies the next space-separated word of `text` into `word` (cut to fit, terminated) and
+/// advances `text` past it. False when only spaces remain.
+template <std::size_t N>
+bool next_word(const char*& text, char (&word)[N]) noexcept {
+  while (*text == ' ') ++text;
+  if (*text == '\0') return false;
+  std::size_t n = 0;
+  while (*text && *text != ' ') {
+    if (n + 1 < N) word[n++] = *text;
+    ++text;
+  }
+  word[n] = '\0';
+  return true;
 }
 
 }  // namespace lockstep::baremetal
