@@ -53,8 +53,7 @@ Options parse_options(const char* text) noexcept {
   char word[128];
   while (baremetal::next_word(text, word)) {
     const char* rest = nullptr;
-    if (starts_with(word, "lockstep.verbose", &rest) || starts_with(word, "KERNEL_DEBUG=1", &rest) ||
-        starts_with(word, "verbose", &rest)) {
+    if (baremetal::is_verbose_word(word)) {
       o.verbose = true;
     } else if (starts_with(word, "lockstep.fault_test", &rest)) {
       o.fault_test = true;

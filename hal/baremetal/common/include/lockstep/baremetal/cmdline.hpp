@@ -31,6 +31,14 @@ inline std::uint64_t parse_number(const char* s) noexcept {
   return v;
 }
 
+/// The words that ask a kernel to print its enumeration (`KERNEL_DEBUG=1` as kernel
+/// developers know it).
+inline bool is_verbose_word(const char* word) noexcept {
+  const char* rest = nullptr;
+  return starts_with(word, "lockstep.verbose", &rest) || starts_with(word, "KERNEL_DEBUG=1", &rest) ||
+         starts_with(word, "verbose", &rest);
+}
+
 /// Copies the next space-separated word of `text` into `word` (cut to fit, terminated) and
 /// advances `text` past it. False when only spaces remain.
 template <std::size_t N>
