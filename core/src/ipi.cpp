@@ -149,7 +149,13 @@ bool call_on_cpu(hal::CpuId cpu, CallFunction fn, void* arg, bool wait) noexcept
   (void)send_ipi(cpu, IpiKind::kCall);
   if (wait) {
     ProfileScope scope(kLabelCallWait);
-    spin_until([&] { return remaining.load(std::memory_order_acquire) == 0; });
+    const std::uintptr_t outer_wait = detail::begin_call_wait(cpu);
+    std::uint32_t spins = 0;
+    spin_until([&] {
+      if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
+      return remaining.load(std::memory_order_acquire) == 0;
+    });
+    detail::end_wait(outer_wait);
   }
   return true;
 }

@@ -9,7 +9,7 @@ namespace lockstep::core {
 namespace {
 // 0: no panic; 1: a CPU is writing the message; 2: message published.
 hal::Atomic<std::uint32_t> g_panic_state{0};
-char g_message[256];
+char g_message[512];
 }  // namespace
 
 void detail::reset_panic() noexcept {

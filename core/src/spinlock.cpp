@@ -42,14 +42,20 @@ void detail::recursive_acquire(const LockStats& stats) noexcept {
 }
 
 void RawSpinlock::lock_contended(hal::CpuId me) noexcept {
-  if (holder_.load(std::memory_order_relaxed) == me) detail::recursive_acquire(stats_);
-  trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&stats_));
+  if (owner_.holder.load(std::memory_order_relaxed) == me) detail::recursive_acquire(owner_.stats);
+  trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&owner_.stats));
   const hal::Cycles start = hal::cycle_counter();
+  const std::uintptr_t outer_wait = detail::begin_lock_wait(&owner_);
+  std::uint32_t spins = 0;
   do {
-    while (word_.load(std::memory_order_relaxed) != 0) hal::relax();
+    while (word_.load(std::memory_order_relaxed) != 0) {
+      hal::relax();
+      if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
+    }
   } while (word_.exchange(1, std::memory_order_acquire) != 0);
   acquired(me);
-  detail::note_lock_contended(stats_, hal::cycle_counter() - start);
+  detail::end_wait(outer_wait);
+  detail::note_lock_contended(owner_.stats, hal::cycle_counter() - start);
 }
 
 void TicketSpinlock::lock() noexcept {
@@ -57,25 +63,31 @@ void TicketSpinlock::lock() noexcept {
   const hal::CpuId me = hal::current_cpu_id();
   const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
   if (serving_.load(std::memory_order_acquire) != ticket) {
-    if (holder_.load(std::memory_order_relaxed) == me) detail::recursive_acquire(stats_);
-    trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&stats_));
+    if (owner_.holder.load(std::memory_order_relaxed) == me) detail::recursive_acquire(owner_.stats);
+    trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&owner_.stats));
     const hal::Cycles start = hal::cycle_counter();
-    while (serving_.load(std::memory_order_acquire) != ticket) hal::relax();
-    holder_.store(me, std::memory_order_relaxed);
-    ++stats_.acquisitions;
-    detail::note_lock_contended(stats_, hal::cycle_counter() - start);
+    const std::uintptr_t outer_wait = detail::begin_lock_wait(&owner_);
+    std::uint32_t spins = 0;
+    while (serving_.load(std::memory_order_acquire) != ticket) {
+      hal::relax();
+      if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
+    }
+    owner_.holder.store(me, std::memory_order_relaxed);
+    ++owner_.stats.acquisitions;
+    detail::end_wait(outer_wait);
+    detail::note_lock_contended(owner_.stats, hal::cycle_counter() - start);
     return;
   }
-  holder_.store(me, std::memory_order_relaxed);
-  ++stats_.acquisitions;
+  owner_.holder.store(me, std::memory_order_relaxed);
+  ++owner_.stats.acquisitions;
 }
 
 bool TicketSpinlock::try_lock() noexcept {
   preempt_disable();
   std::uint32_t ticket = serving_.load(std::memory_order_acquire);
   if (next_.compare_exchange_strong(ticket, ticket + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
-    holder_.store(hal::current_cpu_id(), std::memory_order_relaxed);
-    ++stats_.acquisitions;
+    owner_.holder.store(hal::current_cpu_id(), std::memory_order_relaxed);
+    ++owner_.stats.acquisitions;
     return true;
   }
   preempt_enable();

@@ -20,6 +20,9 @@ TraceConfig trace_config_of(const RunOptions& o) {
   c.pct_horizon = o.machine.pct_horizon;
   c.tick_period = o.tick_period;
   c.ring_capacity = o.trace_records_per_cpu;
+  c.max_steps = o.machine.max_steps;
+  c.max_cycles = o.machine.max_cycles;
+  if (o.machine.strategy == emu::Strategy::kSchedule) c.schedule = emu::format_schedule(o.machine.schedule);
   return c;
 }
 
@@ -31,8 +34,24 @@ RunOptions run_options_of(const TraceConfig& c) {
   const auto strategy = emu::parse_strategy(c.strategy);
   if (!strategy) throw InputError(fmt::format("the trace names an unknown strategy '{}'", c.strategy));
   o.machine.strategy = *strategy;
+  using Limits = emu::Limits;
+  auto check = [](const char* field, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
+    if (v < lo || v > hi) throw InputError(fmt::format("the trace's {} is {}, outside {}..{}", field, v, lo, hi));
+  };
+  check("PCT depth", c.pct_depth, 1, Limits::kMaxPctDepth);
+  check("PCT horizon", c.pct_horizon, 1, Limits::kMaxPctHorizon);
+  check("step limit", c.max_steps, 1, Limits::kMaxSteps);
+  check("cycle limit", c.max_cycles, 1, Limits::kMaxCycles);
   o.machine.pct_depth = c.pct_depth;
   o.machine.pct_horizon = c.pct_horizon;
+  o.machine.max_steps = c.max_steps;
+  o.machine.max_cycles = c.max_cycles;
+  if (*strategy == emu::Strategy::kSchedule) {
+    std::string error;
+    auto schedule = emu::parse_schedule(c.schedule, error);
+    if (!schedule) throw InputError(fmt::format("the trace's schedule does not parse: {}", error));
+    o.machine.schedule = std::move(*schedule);
+  }
   if (!c.faults.empty()) {
     std::string error;
     const auto faults = emu::parse_faults(c.faults, error);

@@ -85,6 +85,7 @@ ScenarioRun run_scenario(const RunOptions& options) {
 
   emu::MachineConfig machine = options.machine;
   machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);
+  machine.stop_on_halt = [] { return core::panic_message() != nullptr; };
   run.machine = options.engine == Engine::kParallel ? emu::run_parallel(machine, boot_main, &args)
                                                     : emu::run_deterministic(machine, boot_main, &args);
   run.workload = args.result;

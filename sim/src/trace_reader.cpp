@@ -40,9 +40,10 @@ class Reader {
     bytes(&v, sizeof v, what);
     return v;
   }
-  std::string string(const char* what) {
+  std::string string(const char* what, std::uint32_t max = kTraceMaxString) {
     const std::uint32_t len = u32(what);
-    if (len > kTraceMaxString) fail(fmt::format("{} is {} bytes long (at most {} allowed): corrupt header", what, len, kTraceMaxString));
+    if (len > max) fail(fmt::format("{} is {} bytes long (at most {} allowed): corrupt header", what, len, max));
+    if (len > remaining()) fail(fmt::format("truncated: {} needs {} bytes, the file has {} left", what, len, remaining()));
     std::string s(len, '\0');
     bytes(s.data(), len, what);
     return s;
@@ -97,6 +98,9 @@ TraceData read_trace(std::FILE* in, const std::string& name) {
   c.pct_horizon = r.u64("PCT horizon");
   c.tick_period = r.u64("tick period");
   c.ring_capacity = r.u64("ring capacity");
+  c.max_steps = r.u64("step limit");
+  c.max_cycles = r.u64("cycle limit");
+  c.schedule = r.string("schedule", kTraceMaxSchedule);
 
   t.cpus.resize(c.cpus);
   t.lost.resize(c.cpus);

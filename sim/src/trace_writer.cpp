@@ -19,6 +19,9 @@ TraceWriter::TraceWriter(const std::string& path, const TraceConfig& config) : f
   put_u64(config.pct_horizon);
   put_u64(config.tick_period);
   put_u64(config.ring_capacity);
+  put_u64(config.max_steps);
+  put_u64(config.max_cycles);
+  put_string(config.schedule, kTraceMaxSchedule);
 }
 
 void TraceWriter::put(const void* data, std::size_t len) {
@@ -26,8 +29,8 @@ void TraceWriter::put(const void* data, std::size_t len) {
   file_.write(data, len);
 }
 
-void TraceWriter::put_string(const std::string& s) {
-  if (s.size() > kTraceMaxString) throw InputError(fmt::format("trace header string too long ({} bytes)", s.size()));
+void TraceWriter::put_string(const std::string& s, std::uint32_t max) {
+  if (s.size() > max) throw InputError(fmt::format("trace header string too long ({} bytes)", s.size()));
   put_u32(static_cast<std::uint32_t>(s.size()));
   put(s.data(), s.size());
 }

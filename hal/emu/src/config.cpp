@@ -13,6 +13,8 @@ std::string_view to_string(Strategy s) noexcept {
     case Strategy::kRoundRobin: return "rr";
     case Strategy::kRandom: return "random";
     case Strategy::kPct: return "pct";
+    case Strategy::kPos: return "pos";
+    case Strategy::kSchedule: return "schedule";
   }
   return "?";
 }
@@ -21,6 +23,8 @@ std::optional<Strategy> parse_strategy(std::string_view name) noexcept {
   if (name == "rr") return Strategy::kRoundRobin;
   if (name == "random") return Strategy::kRandom;
   if (name == "pct") return Strategy::kPct;
+  if (name == "pos") return Strategy::kPos;
+  if (name == "schedule") return Strategy::kSchedule;
   return std::nullopt;
 }
 
@@ -31,6 +35,7 @@ std::string_view to_string(RunStatus s) noexcept {
     case RunStatus::kStepLimit: return "step limit exceeded";
     case RunStatus::kCycleLimit: return "virtual cycle limit exceeded";
     case RunStatus::kTimeLimit: return "host time limit exceeded";
+    case RunStatus::kHaltStop: return "stopped when a CPU halted";
   }
   return "?";
 }
@@ -111,6 +116,55 @@ std::string format_faults(const FaultConfig& f) {
   if (f.lose_ipi_ppm) add(fmt::format("lose-ipi={}", f.lose_ipi_ppm / 1e6));
   for (auto c : f.fail_start) add(fmt::format("fail-start={}", c));
   for (auto u : f.unplug) add(fmt::format("unplug={}@{}", u.cpu, u.at));
+  return out;
+}
+
+}  // namespace lockstep::emu
+
+namespace lockstep::emu {
+
+std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::string& error) {
+  constexpr std::size_t kMaxDecisions = 1u << 20;
+  std::vector<Decision> out;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    line = line.substr(0, line.find('#'));
+    auto trim = [](std::string_view s) {
+      const auto b = s.find_first_not_of(" \t\r");
+      if (b == std::string_view::npos) return std::string_view{};
+      return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+    };
+    line = trim(line);
+    if (line.empty()) continue;
+    const auto space = line.find_first_of(" \t");
+    Decision d;
+    if (space == std::string_view::npos || !parse_uint(line.substr(0, space), d.step) ||
+        !parse_uint(trim(line.substr(space)), d.cpu) || d.step == 0 || d.cpu >= hal::kMaxCpus) {
+      error = fmt::format("line {}: expected 'STEP CPU' (step >= 1, CPU < {}), got '{}'", line_no, hal::kMaxCpus, line);
+      return std::nullopt;
+    }
+    if (!out.empty() && d.step <= out.back().step) {
+      error = fmt::format("line {}: step {} does not follow step {}", line_no, d.step, out.back().step);
+      return std::nullopt;
+    }
+    if (out.size() == kMaxDecisions) {
+      error = fmt::format("more than {} decisions", kMaxDecisions);
+      return std::nullopt;
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::string format_schedule(const std::vector<Decision>& schedule) {
+  std::string out = "# lockstep schedule: STEP CPU = at scheduling point STEP, CPU runs (default: the\n"
+                    "# current CPU goes on unless it spins or cannot run, then the next in id order)\n";
+  for (const Decision& d : schedule)
+    out += fmt::format("{} {}{}\n", d.step, d.cpu, d.preemption ? "  # preemption" : "  # after a spin or block");
   return out;
 }
 

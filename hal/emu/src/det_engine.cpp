@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <lockstep/emu/machine.hpp>
 #include <lockstep/emu/pct.hpp>
+#include <lockstep/emu/pos.hpp>
 #include <lockstep/emu/prng.hpp>
 #include <lockstep/hal/hal.hpp>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "engine.hpp"
 #include "fiber.hpp"
+#include "spin_watch.hpp"
 
 namespace lockstep::emu {
 namespace {
@@ -28,6 +30,11 @@ constexpr std::size_t kConsoleCapture = 4u << 20;
 constexpr std::uint64_t kHashPrime = 0x100000001b3ULL;
 
 enum class CpuState : std::uint8_t { kOff, kRunnable, kWaiting, kHalted, kDead };
+
+/// What a scheduling point is about to do. An atomic write reports itself if it changed memory
+/// (det_memory_changed); a signal (IPI) releases its target if it waits; spins are not
+/// progress (spin_wait.hpp).
+enum class Point : std::uint8_t { kRead, kWrite, kSignal, kSpin, kOther };
 
 const char* state_name(CpuState s) {
   switch (s) {
@@ -80,6 +87,9 @@ class DetEngine final : public detail::Engine {
     for (const auto& in : cfg_.injections)
       if (in.cpu < n_ && in.vector < hal::kVectorCount) cpus_[in.cpu].future.push_back({in.at, in.vector});
     if (cfg_.strategy == Strategy::kPct) pct_ = Pct(n_, cfg_.pct_depth, cfg_.pct_horizon, sched_rng_);
+    if (cfg_.strategy == Strategy::kPos) pos_ = Pos(n_);
+    spin_rule_ = cfg_.strategy == Strategy::kPct || cfg_.strategy == Strategy::kPos;
+    if (spin_rule_) watch_ = detail::SpinWatch(n_);
   }
 
   ~DetEngine() {
@@ -117,18 +127,37 @@ class DetEngine final : public detail::Engine {
 
   // --- scheduling points -------------------------------------------------------------------
 
-  void point(Cycles cost, const char* op, bool spinning) noexcept {
+  /// The calling vCPU is about to perform `op` (on `location`, if it has one).
+  void point(Cycles cost, const char* op, Point kind, const void* location = nullptr) noexcept {
     VCpu& me = cpus_[current_];
     me.hot.cycles += cost;
     me.last_op = op;
     ++me.steps;
     if (++steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
+    const bool spinning = kind == Point::kSpin;
+    if (!spinning) ++progress_steps_;
+    if (spin_rule_) {
+      if (spinning) {
+        watch_.on_spin(me.hot.id);
+      } else if (location != nullptr && kind != Point::kSignal) {
+        watch_.on_read(me.hot.id, location);
+      }
+    }
+    if (cfg_.strategy == Strategy::kPos)
+      pos_.next_event(me.hot.id, location, kind == Point::kWrite || kind == Point::kSignal, sched_rng_);
     const CpuId next = pick(me, spinning);
     if (next != current_) switch_to(me, next);
     VCpu& now = cpus_[current_];
     if (now.in_wfi) fast_forward(now);
     deliver();
+  }
+
+  /// The calling vCPU's atomic operation on `location` changed its value.
+  void memory_changed(const void* location) noexcept {
+    if (!spin_rule_) return;
+    watch_.on_progress(current_);
+    watch_.on_change(location);
   }
 
   void deliver() noexcept {
@@ -164,7 +193,7 @@ class DetEngine final : public detail::Engine {
     }
     me.in_wfi = true;
     // A waiting vCPU lets others run first (PCT would otherwise run it alone forever).
-    point(cfg_.costs.wfi, "wait_for_interrupt", true);
+    point(cfg_.costs.wfi, "wait_for_interrupt", Point::kSpin, &me.hot.pending);
     cpus_[current_].in_wfi = false;
   }
 
@@ -174,23 +203,26 @@ class DetEngine final : public detail::Engine {
     remove_runnable(me);
     me.hot.irq_enabled = false;
     log(EngineEvent::kHalt, me.hot.id, 0);
-    point(cfg_.costs.hal_call, "halt", false);
+    if (cfg_.stop_on_halt != nullptr && cfg_.stop_on_halt()) stop(RunStatus::kHaltStop);
+    point(cfg_.costs.hal_call, "halt", Point::kOther);
     std::abort();  // A halted vCPU is never picked again.
   }
 
   void send_ipi(CpuId target, Vector v) noexcept override {
-    point(cfg_.costs.ipi_send, "send_ipi", false);
+    point(cfg_.costs.ipi_send, "send_ipi", Point::kSignal, target < n_ ? &cpus_[target].hot.pending : nullptr);
     raise(target, v);
+    if (spin_rule_ && target < n_) watch_.wake(target);
   }
 
   void send_ipi_all_but_self(Vector v) noexcept override {
-    point(cfg_.costs.ipi_send, "send_ipi_all_but_self", false);
+    point(cfg_.costs.ipi_send, "send_ipi_all_but_self", Point::kSignal);
     for (CpuId t = 0; t < n_; ++t)
       if (t != current_) raise(t, v);
+    if (spin_rule_) watch_.wake_all();
   }
 
   hal::StartResult start_cpu(CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept override {
-    point(cfg_.costs.hal_call, "start_cpu", false);
+    point(cfg_.costs.hal_call, "start_cpu", Point::kSignal, cpu < n_ ? &cpus_[cpu].hot.pending : nullptr);
     if (cpu >= n_) return hal::StartResult::kNoSuchCpu;
     VCpu& v = cpus_[cpu];
     if (v.state == CpuState::kDead) {
@@ -212,11 +244,11 @@ class DetEngine final : public detail::Engine {
     VCpu& me = cpus_[current_];
     me.timer_deadline = deadline;
     me.timer_period = period;
-    point(cfg_.costs.hal_call, "timer_set", false);
+    point(cfg_.costs.hal_call, "timer_set", Point::kOther);
   }
 
   void console_write(const char* text, std::size_t len) noexcept override {
-    point(cfg_.costs.hal_call, "console_write", false);
+    point(cfg_.costs.hal_call, "console_write", Point::kOther);
     if (cfg_.echo_console) std::fwrite(text, 1, len, stderr);
     const std::size_t room = kConsoleCapture - std::min(kConsoleCapture, result_.console.size());
     const std::size_t take = std::min(room, len);
@@ -312,25 +344,78 @@ class DetEngine final : public detail::Engine {
 
   CpuId pick(VCpu& me, bool spinning) noexcept {
     if (runnable_.empty()) stop(all_halted() ? RunStatus::kFinished : RunStatus::kDeadlock);
-    const bool me_runnable = me.state == CpuState::kRunnable;
+    const CpuId chosen = strategy_pick(me, spinning);
+    const bool could_go_on = me.state == CpuState::kRunnable && !spinning;
+    if (chosen != me.hot.id && could_go_on) ++preemptions_;
+    if (cfg_.record_decisions && chosen != default_next(me, spinning))
+      result_.decisions.push_back({steps_, chosen, could_go_on});
+    return chosen;
+  }
+
+  /// spin_wait.hpp: a vCPU that spun and has seen no change of what it watches since. One
+  /// waiting for an interrupt that is due by the running vCPU's clock (its timer) is not.
+  struct Waiting {
+    const DetEngine* engine;
+    bool operator()(CpuId c) const noexcept {
+      if (!engine->watch_.waiting(c)) return false;
+      const VCpu& v = engine->cpus_[c];
+      return !(v.in_wfi && engine->event_due(v, engine->cpus_[engine->current_].hot.cycles));
+    }
+  };
+
+  bool event_due(const VCpu& v, Cycles now) const noexcept {
+    if (v.hot.pending.load(std::memory_order_relaxed) != 0) return true;
+    if (v.timer_deadline != 0 && v.timer_deadline <= now) return true;
+    for (const auto& d : v.future)
+      if (d.at <= now) return true;
+    return false;
+  }
+  Waiting waiting() const noexcept { return {this}; }
+
+  CpuId strategy_pick(VCpu& me, bool spinning) noexcept {
     switch (cfg_.strategy) {
       case Strategy::kRandom:
         return runnable_[sched_rng_.below(runnable_.size())];
       case Strategy::kRoundRobin: {
-        if (me_runnable && !spinning && ++quantum_used_ < cfg_.rr_quantum) return me.hot.id;
+        if (me.state == CpuState::kRunnable && !spinning && ++quantum_used_ < cfg_.rr_quantum) return me.hot.id;
         quantum_used_ = 0;
-        for (CpuId k = 1, c = me.hot.id; k <= n_; ++k) {
-          c = c + 1 == n_ ? 0 : c + 1;  // No division on this hot path.
-          if (cpus_[c].state == CpuState::kRunnable) return c;
-        }
-        return me.hot.id;
+        return next_runnable_after(me.hot.id);
       }
       case Strategy::kPct:
-        pct_.on_step(steps_, me.hot.id);
-        if (spinning) pct_.step_aside(me.hot.id);
-        return pct_.highest(runnable_);
+        if (!spinning) pct_.on_progress(me.hot.id);
+        return pct_.pick(runnable_, waiting(), me.hot.id);
+      case Strategy::kPos:
+        return pos_.pick(runnable_, waiting(), me.hot.id, sched_rng_);
+      case Strategy::kSchedule:
+        return scheduled_next(me, spinning);
     }
     return me.hot.id;
+  }
+
+
+  /// The default schedule (Decision): the current vCPU goes on unless it spins or cannot.
+  CpuId default_next(VCpu& me, bool spinning) const noexcept {
+    if (me.state == CpuState::kRunnable && !spinning) return me.hot.id;
+    return next_runnable_after(me.hot.id);
+  }
+
+  CpuId next_runnable_after(CpuId id) const noexcept {
+    for (CpuId k = 1, c = id; k <= n_; ++k) {
+      c = c + 1 == n_ ? 0 : c + 1;  // No division on this hot path.
+      if (cpus_[c].state == CpuState::kRunnable) return c;
+    }
+    return id;
+  }
+
+  /// Strategy::kSchedule: the listed decision for this step if its vCPU can run, else the default.
+  CpuId scheduled_next(VCpu& me, bool spinning) noexcept {
+    const auto& list = cfg_.schedule;
+    while (schedule_next_ < list.size() && list[schedule_next_].step < steps_) ++schedule_next_;
+    if (schedule_next_ < list.size() && list[schedule_next_].step == steps_) {
+      const CpuId c = list[schedule_next_++].cpu;
+      if (c < n_ && cpus_[c].state == CpuState::kRunnable) return c;
+    }
+    return default_next(me, spinning);
   }
 
   bool all_halted() const noexcept {
@@ -385,6 +470,8 @@ class DetEngine final : public detail::Engine {
   void finish_result() {
     result_.status = status_;
     result_.steps = steps_;
+    result_.progress_steps = progress_steps_;
+    result_.preemptions = preemptions_;
     result_.event_hash = hash_;
     result_.cpus.resize(n_);
     std::string text = fmt::format("{} after {} scheduling points ({}, seed {})\n", to_string(status_), steps_,
@@ -417,6 +504,12 @@ class DetEngine final : public detail::Engine {
   std::vector<hal::CpuDescriptor> descriptors_;
   std::vector<CpuId> runnable_;
   Pct pct_;
+  Pos pos_;
+  std::size_t schedule_next_ = 0;
+  bool spin_rule_ = false;  ///< The strategy passes over waiting vCPUs (PCT, POS).
+  detail::SpinWatch watch_;
+  std::uint64_t progress_steps_ = 0;
+  std::uint64_t preemptions_ = 0;
   std::uint32_t quantum_used_ = 0;
   CpuId current_ = 0;
   std::uint64_t steps_ = 0;
@@ -432,17 +525,18 @@ DetEngine& det() noexcept { return *static_cast<DetEngine*>(detail::tl_engine); 
 }  // namespace
 
 namespace detail {
-void det_atomic_point() noexcept {
+void det_atomic_point(const void* location, Access access) noexcept {
   DetEngine& e = det();
-  e.point(e.costs().atomic_op, "atomic", false);
+  e.point(e.costs().atomic_op, "atomic", access == Access::kWrite ? Point::kWrite : Point::kRead, location);
 }
+void det_memory_changed(const void* location) noexcept { det().memory_changed(location); }
 void det_relax() noexcept {
   DetEngine& e = det();
-  e.point(e.costs().relax, "relax", true);
+  e.point(e.costs().relax, "relax", Point::kSpin);
 }
 void det_irq_enabled() noexcept {
   DetEngine& e = det();
-  e.point(e.costs().hal_call, "irq_enable", false);
+  e.point(e.costs().hal_call, "irq_enable", Point::kOther);
 }
 }  // namespace detail
 

@@ -22,6 +22,7 @@
 #include <lockstep/hal/cpu.hpp>      // hal::current_cpu_id, relax, cycle_counter
 #include <lockstep/hal/types.hpp>    // hal::CpuId, kInvalidCpu, Cycles
 
+#include <lockstep/core/barrier.hpp>    // core::StartBarrier
 #include <lockstep/core/cpu.hpp>        // core::cpu_count, online_count, cpu_is_online
 #include <lockstep/core/ipi.hpp>        // core::send_ipi, broadcast_ipi, call_on_cpu, call_on_others, spin_until
 #include <lockstep/core/irq_guard.hpp>  // core::IrqDisabledScope

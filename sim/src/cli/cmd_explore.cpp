@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <lockstep/sim/atomic_file.hpp>
+#include <lockstep/sim/pct_horizon.hpp>
+#include <lockstep/sim/shrink.hpp>
 #include <memory>
 #include <thread>
 
@@ -27,6 +29,31 @@ SeedPlan parse_shard(const std::string& text, SeedPlan plan) {
   plan.shard_index = i;
   plan.shard_count = n;
   return plan;
+}
+
+/// Shrinks the first failure, prints the short schedule and writes it where `--schedule` reads.
+void shrink_and_print(const Context& ctx, const RunOptions& failing, const std::string& out_path) {
+  fmt::print("shrinking the failure (delta debugging over its schedule decisions{})...\n",
+             failing.machine.faults.any() ? " and faults" : "");
+  const ShrinkResult s = shrink_failure(failing);
+  if (!s.reproduced) {
+    fmt::print("shrink: the failure did not reproduce on the default schedule plus its decisions (a bug in lockstep: "
+               "please report it with the reproduce command above)\n");
+    return;
+  }
+  const std::string path = out_path.empty() ? fmt::format("{}-seed{}.schedule", failing.scenario, failing.machine.seed) : out_path;
+  write_file_atomically(path, emu::format_schedule(s.shrunk.machine.schedule));
+  fmt::print("shrunk: {} preemptions (of {} decisions) -> {} preemptions (of {} decisions) in {} runs{}{}\n",
+             s.preemptions_before, s.decisions_before, s.preemptions_after, s.decisions_after, s.runs,
+             s.faults_dropped ? ", no faults needed" : "", s.budget_exhausted ? " (budget reached: smaller may exist)" : "");
+  fmt::print("shrunk failure: {}\n", s.reason);
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < s.shrunk.machine.schedule.size() && i < kShown; ++i) {
+    const emu::Decision& d = s.shrunk.machine.schedule[i];
+    fmt::print("  at point {:>8}: cpu {} runs{}\n", d.step, d.cpu, d.preemption ? " (preempting)" : "");
+  }
+  if (s.shrunk.machine.schedule.size() > kShown) fmt::print("  ... {} more in {}\n", s.shrunk.machine.schedule.size() - kShown, path);
+  fmt::print("schedule written to {}\nreplay it: {}\n", path, repro_command(ctx, s.shrunk, path));
 }
 
 }  // namespace
@@ -69,6 +96,8 @@ Action add_explore(CLI::App& app, const Context& ctx) {
     std::string out;
     std::string machine_kind = "det";
     std::string kernel;
+    bool no_shrink = false;
+    std::string schedule_out;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("explore", "Run many seeds in worker processes; print the failing seed and its repro command");
@@ -84,7 +113,12 @@ Action add_explore(CLI::App& app, const Context& ctx) {
   cmd->add_option("--shard", o->shard, "I/N: run only the seeds whose index % N == I (cluster job arrays)");
   cmd->add_flag("--keep-going", o->keep_going, "Do not stop at the first failure");
   cmd->add_option("--out", o->out, "Write the result as JSON (merge shards with `lockstep merge`)");
-  return [o, ctx] {
+  cmd->add_flag("--no-shrink", o->no_shrink, "Do not shrink the first failure to a short schedule");
+  cmd->add_option("--schedule-out", o->schedule_out, "Where to write the shrunk schedule (default: SCENARIO-seedN.schedule)");
+  const CLI::Option* strategy_flag = cmd->get_option("--strategy");
+  return [o, ctx, strategy_flag] {
+    // The default strategy needs the memory operations the Unicorn machine cannot see.
+    if (o->machine_kind == "unicorn" && strategy_flag->count() == 0) o->machine.strategy = "random";
     SeedPlan plan;
     plan.seed_start = o->seed_start;
     plan.runs = o->runs;
@@ -96,6 +130,10 @@ Action add_explore(CLI::App& app, const Context& ctx) {
                plan.shard_runs(), plan.seed_start,
                plan.shard_count > 1 ? fmt::format(" (shard {}/{})", plan.shard_index, plan.shard_count) : std::string(),
                emu::to_string(base.machine.strategy), o->jobs);
+    if (base.machine.strategy == emu::Strategy::kPct)
+      fmt::print("PCT depth {}, horizon k = {} progress steps ({})\n", base.machine.pct_depth, base.machine.pct_horizon,
+                 o->machine.pct_horizon != 0 ? "--pct-horizon"
+                                             : fmt::format("measured: the longest of {} calibration runs", kPctCalibrationRuns));
     const ExploreOutcome outcome = explore(base, plan, o->jobs, o->keep_going);
     fmt::print("{} runs in {:.2f}s ({:.0f} runs/s): {} failures{}\n", outcome.completed, outcome.seconds,
                outcome.seconds > 0 ? static_cast<double>(outcome.completed) / outcome.seconds : 0.0, outcome.failures.size(),
@@ -107,6 +145,7 @@ Action add_explore(CLI::App& app, const Context& ctx) {
       RunOptions repro = base;
       repro.machine.seed = outcome.failures.front().seed;
       fmt::print("reproduce: {}\n", repro_command(ctx, repro));
+      if (!o->no_shrink && base.engine == Engine::kDeterministic) shrink_and_print(ctx, repro, o->schedule_out);
     }
     if (!o->out.empty()) {
       ExploreReport report;
@@ -114,6 +153,9 @@ Action add_explore(CLI::App& app, const Context& ctx) {
       report.cpus = base.machine.cpus;
       report.strategy = std::string(emu::to_string(base.machine.strategy));
       report.pct_depth = base.machine.pct_depth;
+      report.pct_horizon = base.machine.pct_horizon;
+      report.max_steps = base.machine.max_steps;
+      report.max_cycles = base.machine.max_cycles;
       report.faults = base.machine.faults.any() ? emu::format_faults(base.machine.faults) : std::string();
       report.plan = plan;
       report.shards = {plan.shard_index};

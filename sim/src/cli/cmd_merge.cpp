@@ -21,6 +21,7 @@ ExploreReport load(const std::string& path) {
 
 bool same_sweep(const ExploreReport& a, const ExploreReport& b) {
   return a.scenario == b.scenario && a.cpus == b.cpus && a.strategy == b.strategy && a.pct_depth == b.pct_depth &&
+         a.pct_horizon == b.pct_horizon && a.max_steps == b.max_steps && a.max_cycles == b.max_cycles &&
          a.faults == b.faults && a.plan.seed_start == b.plan.seed_start && a.plan.runs == b.plan.runs &&
          a.plan.shard_count == b.plan.shard_count;
 }
@@ -67,6 +68,9 @@ Action add_merge(CLI::App& app, const Context& ctx) {
       repro.machine.seed = merged.outcome.failures.front().seed;
       repro.machine.strategy = emu::parse_strategy(merged.strategy).value_or(emu::Strategy::kRandom);
       repro.machine.pct_depth = merged.pct_depth;
+      repro.machine.pct_horizon = merged.pct_horizon;
+      repro.machine.max_steps = merged.max_steps;
+      repro.machine.max_cycles = merged.max_cycles;
       std::string error;
       if (!merged.faults.empty())
         if (auto faults = emu::parse_faults(merged.faults, error)) repro.machine.faults = *faults;

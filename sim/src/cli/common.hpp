@@ -21,26 +21,40 @@ struct Context {
 /// A subcommand's action, run after parsing; returns the exit status.
 using Action = std::function<int()>;
 
+/// The strategy `run` and `explore` use when none is named: the one that won the bug-finding
+/// benchmark (docs/PERFORMANCE.md, "Bug-finding power").
+inline constexpr std::string_view kDefaultStrategy = "pos";
+
 /// Flags that define a run (shared by run and explore).
 struct MachineFlags {
   std::string scenario;
   std::uint32_t cpus = 4;
   std::uint64_t seed = 1;
-  std::string strategy = "random";
+  std::string strategy = std::string(kDefaultStrategy);
   std::uint32_t pct_depth = 3;
+  std::uint64_t pct_horizon = 0;  ///< 0: measured (measure_pct_horizon).
+  std::uint64_t max_steps = emu::MachineConfig{}.max_steps;
+  std::uint64_t max_cycles = emu::MachineConfig{}.max_cycles;
+  std::string schedule;           ///< A schedule file (emu::parse_schedule): replaces --strategy.
   std::string faults;
   std::string engine = "det";
 };
 
-/// Adds --scenario, --cpus, --strategy, --pct-depth, --faults (and --seed, --engine if asked).
+/// Adds --scenario, --cpus, --strategy, --pct-depth, --pct-horizon, --max-steps, --max-cycles,
+/// --faults (and --seed, --engine, --schedule if asked).
 void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool with_engine,
                        bool scenario_required = true);
 
-/// Validates the flags (unknown scenario, bad faults) and builds the run. Throws InputError.
+/// Validates the flags (unknown scenario, bad faults, unreadable schedule) and builds the run;
+/// a PCT run without --pct-horizon gets a measured one. Throws InputError.
 RunOptions run_options_from(const MachineFlags& flags);
 
-/// The `lockstep run ...` command line that reproduces `options` (shell-quoted).
-std::string repro_command(const Context& ctx, const RunOptions& options);
+/// The strategies a user may name, as CLI11 wants them.
+std::vector<std::string> strategy_names();
+
+/// The `lockstep run ...` command line that reproduces `options` (shell-quoted); a schedule run
+/// names `schedule_file`, where its schedule was written.
+std::string repro_command(const Context& ctx, const RunOptions& options, const std::string& schedule_file = {});
 
 /// Prints the summary of a finished run (core state must still be that run's).
 void print_summary(std::FILE* out, const RunOptions& options, const ScenarioRun& run);

@@ -55,6 +55,9 @@ struct ExploreReport {
   std::uint32_t cpus = 0;
   std::string strategy;
   std::uint32_t pct_depth = 0;
+  std::uint64_t pct_horizon = 0;
+  std::uint64_t max_steps = emu::MachineConfig{}.max_steps;
+  std::uint64_t max_cycles = emu::MachineConfig{}.max_cycles;
   std::string faults;
   SeedPlan plan;
   std::vector<std::uint64_t> shards;  ///< Shard indices covered.

@@ -13,6 +13,9 @@ nlohmann::json to_json(const ExploreReport& r) {
           {"cpus", r.cpus},
           {"strategy", r.strategy},
           {"pct_depth", r.pct_depth},
+          {"pct_horizon", r.pct_horizon},
+          {"max_steps", r.max_steps},
+          {"max_cycles", r.max_cycles},
           {"faults", r.faults},
           {"seed_start", r.plan.seed_start},
           {"runs", r.plan.runs},
@@ -33,6 +36,9 @@ ExploreReport report_from_json(const nlohmann::json& j, const std::string& name)
     r.cpus = j.at("cpus").get<std::uint32_t>();
     r.strategy = j.at("strategy").get<std::string>();
     r.pct_depth = j.at("pct_depth").get<std::uint32_t>();
+    r.pct_horizon = j.value("pct_horizon", std::uint64_t{0});
+    r.max_steps = j.value("max_steps", r.max_steps);
+    r.max_cycles = j.value("max_cycles", r.max_cycles);
     r.faults = j.at("faults").get<std::string>();
     r.plan.seed_start = j.at("seed_start").get<std::uint64_t>();
     r.plan.runs = j.at("runs").get<std::uint64_t>();

@@ -1,6 +1,9 @@
 #include <fmt/format.h>
+#include <fstream>
 #include <lockstep/sim/atomic_file.hpp>
+#include <lockstep/sim/pct_horizon.hpp>
 #include <lockstep/sim/scenario.hpp>
+#include <sstream>
 
 #include "common.hpp"
 
@@ -17,19 +20,48 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+std::vector<emu::Decision> read_schedule_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("cannot open schedule '{}'", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string error;
+  auto schedule = emu::parse_schedule(text.str(), error);
+  if (!schedule) throw InputError(fmt::format("{}: {}", path, error));
+  return std::move(*schedule);
+}
+
 }  // namespace
+
+std::vector<std::string> strategy_names() {
+  return {std::begin(emu::kStrategyNames), std::end(emu::kStrategyNames)};
+}
 
 void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with_engine, bool scenario_required) {
   auto* scenario = cmd.add_option("--scenario", f.scenario, "Scenario to run (see `lockstep scenarios`)");
   if (scenario_required) scenario->required();
   cmd.add_option("--cpus", f.cpus, "Number of emulated CPUs")->check(CLI::Range(1u, 1024u))->capture_default_str();
   if (with_seed) cmd.add_option("--seed", f.seed, "Seed of the schedule and the faults")->capture_default_str();
-  cmd.add_option("--strategy", f.strategy, "Schedule strategy: random, pct or rr")
-      ->check(CLI::IsMember({"random", "pct", "rr"}))
+  cmd.add_option("--strategy", f.strategy,
+                 "Schedule strategy: pos (partial order sampling), random (random walk), pct, rr (round robin)")
+      ->check(CLI::IsMember(strategy_names()))
       ->capture_default_str();
   cmd.add_option("--pct-depth", f.pct_depth, "PCT bug depth d (priority change points + 1)")
-      ->check(CLI::Range(1u, 64u))
+      ->check(CLI::Range(1u, emu::Limits::kMaxPctDepth))
       ->capture_default_str();
+  cmd.add_option("--pct-horizon", f.pct_horizon,
+                 "PCT's k: progress steps over which the change points are spread (default: measured from "
+                 "calibration runs)")
+      ->check(CLI::Range(std::uint64_t{1}, emu::Limits::kMaxPctHorizon));
+  cmd.add_option("--max-steps", f.max_steps, "Liveness guard: stop a run after this many scheduling points")
+      ->check(CLI::Range(std::uint64_t{1}, emu::Limits::kMaxSteps))
+      ->capture_default_str();
+  cmd.add_option("--max-cycles", f.max_cycles, "Liveness guard: stop a run when a vCPU's clock passes this")
+      ->check(CLI::Range(std::uint64_t{1}, emu::Limits::kMaxCycles))
+      ->capture_default_str();
+  if (with_seed)
+    cmd.add_option("--schedule", f.schedule,
+                   "Replay a schedule file (as `explore` writes for a shrunk failure) instead of a strategy");
   cmd.add_option("--faults", f.faults,
                  "Seeded faults, e.g. delay-ipi=0.1:5000,dup-ipi=0.05,lose-ipi=0.01,fail-start=3,unplug=2@10000");
   if (with_engine)
@@ -49,6 +81,14 @@ RunOptions run_options_from(const MachineFlags& f) {
   if (!strategy) throw InputError(fmt::format("unknown strategy '{}'", f.strategy));
   o.machine.strategy = *strategy;
   o.machine.pct_depth = f.pct_depth;
+  o.machine.max_steps = f.max_steps;
+  o.machine.max_cycles = f.max_cycles;
+  if (!f.schedule.empty()) {
+    o.machine.strategy = emu::Strategy::kSchedule;
+    o.machine.schedule = read_schedule_file(f.schedule);
+  } else if (o.machine.strategy == emu::Strategy::kSchedule) {
+    throw InputError("--strategy schedule needs --schedule FILE");
+  }
   if (!f.faults.empty()) {
     std::string error;
     const auto faults = emu::parse_faults(f.faults, error);
@@ -56,13 +96,27 @@ RunOptions run_options_from(const MachineFlags& f) {
     o.machine.faults = *faults;
   }
   o.engine = f.engine == "parallel" ? Engine::kParallel : Engine::kDeterministic;
+  if (f.pct_horizon != 0) {
+    o.machine.pct_horizon = f.pct_horizon;
+  } else if (o.machine.strategy == emu::Strategy::kPct) {
+    o.machine.pct_horizon = measure_pct_horizon(o);
+  }
   return o;
 }
 
-std::string repro_command(const Context& ctx, const RunOptions& o) {
-  std::string cmd = fmt::format("{} run --scenario {} --cpus {} --seed {} --strategy {}", shell_quote(ctx.program),
-                                shell_quote(o.scenario), o.machine.cpus, o.machine.seed, emu::to_string(o.machine.strategy));
-  if (o.machine.strategy == emu::Strategy::kPct) cmd += fmt::format(" --pct-depth {}", o.machine.pct_depth);
+std::string repro_command(const Context& ctx, const RunOptions& o, const std::string& schedule_file) {
+  std::string cmd = fmt::format("{} run --scenario {} --cpus {} --seed {}", shell_quote(ctx.program), shell_quote(o.scenario),
+                                o.machine.cpus, o.machine.seed);
+  if (o.machine.strategy == emu::Strategy::kSchedule) {
+    cmd += " --schedule " + shell_quote(schedule_file);
+  } else {
+    cmd += fmt::format(" --strategy {}", emu::to_string(o.machine.strategy));
+  }
+  if (o.machine.strategy == emu::Strategy::kPct)
+    cmd += fmt::format(" --pct-depth {} --pct-horizon {}", o.machine.pct_depth, o.machine.pct_horizon);
+  const emu::MachineConfig defaults;
+  if (o.machine.max_steps != defaults.max_steps) cmd += fmt::format(" --max-steps {}", o.machine.max_steps);
+  if (o.machine.max_cycles != defaults.max_cycles) cmd += fmt::format(" --max-cycles {}", o.machine.max_cycles);
   if (o.machine.faults.any()) cmd += " --faults " + shell_quote(emu::format_faults(o.machine.faults));
   return cmd;
 }

@@ -82,6 +82,10 @@ struct alignas(64) PerCpu {
   hal::Atomic<std::uint8_t> running_priority{kIdlePriority};
   std::uint64_t ticks_since_balance = 0;
 
+  // Deadlock check (wait_for.cpp): what this CPU waits for, encoded; 0 while it waits for nothing.
+  hal::Atomic<std::uintptr_t> waits_for{0};
+  std::uint64_t wait_cycle_seen = 0;  ///< The cycle its last check found (this CPU only).
+
   CpuProfile profile;
   TraceRing trace;
 

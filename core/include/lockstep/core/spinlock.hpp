@@ -9,7 +9,9 @@
 //    fast uncontended path; MCS wins only with many CPUs spinning on one line.
 // Every spin calls hal::relax(). Every lock records its holder CPU for assertions; acquiring a
 // lock this CPU already holds is reported (panic naming the lock), never a silent deadlock.
-// Holding a lock disables preemption.
+// A waiter records what it waits for in its per-CPU record and, every kWaitCheckPeriod spins,
+// follows the chain of waits: one that leads back to itself is a deadlock, reported at once
+// with the cycle (detail::check_wait_cycle). Holding a lock disables preemption.
 
 #include <cstdint>
 #include <lockstep/core/irq_guard.hpp>
@@ -36,6 +38,26 @@ void register_lock_stats(LockStats& stats) noexcept;
 const LockStats* registered_locks() noexcept;
 
 namespace detail {
+/// Who holds a lock, and its name: what the wait-for check follows and reports.
+struct LockOwner {
+  hal::Atomic<hal::CpuId> holder{hal::kInvalidCpu};
+  LockStats stats;
+};
+
+/// Spins between two looks at the chain of waits.
+inline constexpr std::uint32_t kWaitCheckPeriod = 32;
+
+/// This CPU starts waiting for `lock`. Returns the wait it interrupts (an interrupt handler can
+/// contend while the interrupted code waits), which end_wait() restores. Any context.
+std::uintptr_t begin_lock_wait(const LockOwner* lock) noexcept;
+/// This CPU starts waiting for its cross-CPU call on `target`. As begin_lock_wait.
+std::uintptr_t begin_call_wait(hal::CpuId target) noexcept;
+/// The wait begun last is over; `outer` is what its begin returned.
+void end_wait(std::uintptr_t outer) noexcept;
+/// Follows the chain of waits from this CPU; a chain that comes back is a deadlock: panics with
+/// the cycle once it has been seen twice in a row unchanged. Called by waiting CPUs only.
+void check_wait_cycle() noexcept;
+
 /// Tracer and profiler hook for a contended acquisition.
 void note_lock_contended(LockStats& stats, hal::Cycles waited) noexcept;
 [[noreturn]] void recursive_acquire(const LockStats& stats) noexcept;
@@ -43,7 +65,7 @@ void note_lock_contended(LockStats& stats, hal::Cycles waited) noexcept;
 
 class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
  public:
-  constexpr explicit RawSpinlock(const char* name = "spinlock") noexcept { stats_.name = name; }
+  constexpr explicit RawSpinlock(const char* name = "spinlock") noexcept { owner_.stats.name = name; }
   RawSpinlock(const RawSpinlock&) = delete;
   RawSpinlock& operator=(const RawSpinlock&) = delete;
 
@@ -72,31 +94,30 @@ class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
 
   /// Releases. Holder only. Release ordering.
   void unlock() noexcept LOCKSTEP_RELEASE() {
-    holder_.store(hal::kInvalidCpu, std::memory_order_relaxed);
+    owner_.holder.store(hal::kInvalidCpu, std::memory_order_relaxed);
     word_.store(0, std::memory_order_release);
     preempt_enable();
   }
 
   bool is_held_by_current_cpu() const noexcept {
-    return holder_.load(std::memory_order_relaxed) == hal::current_cpu_id();
+    return owner_.holder.load(std::memory_order_relaxed) == hal::current_cpu_id();
   }
-  LockStats& stats() noexcept { return stats_; }
+  LockStats& stats() noexcept { return owner_.stats; }
 
  private:
   void acquired(hal::CpuId me) noexcept {
-    holder_.store(me, std::memory_order_relaxed);
-    ++stats_.acquisitions;
+    owner_.holder.store(me, std::memory_order_relaxed);
+    ++owner_.stats.acquisitions;
   }
   void lock_contended(hal::CpuId me) noexcept;
 
   hal::Atomic<std::uint32_t> word_{0};
-  hal::Atomic<hal::CpuId> holder_{hal::kInvalidCpu};
-  LockStats stats_;
+  detail::LockOwner owner_;
 };
 
 class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
  public:
-  constexpr explicit TicketSpinlock(const char* name = "ticket-lock") noexcept { stats_.name = name; }
+  constexpr explicit TicketSpinlock(const char* name = "ticket-lock") noexcept { owner_.stats.name = name; }
   TicketSpinlock(const TicketSpinlock&) = delete;
   TicketSpinlock& operator=(const TicketSpinlock&) = delete;
 
@@ -106,22 +127,21 @@ class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
   bool try_lock() noexcept LOCKSTEP_TRY_ACQUIRE(true);
   /// Releases. Holder only. Release ordering.
   void unlock() noexcept LOCKSTEP_RELEASE() {
-    holder_.store(hal::kInvalidCpu, std::memory_order_relaxed);
+    owner_.holder.store(hal::kInvalidCpu, std::memory_order_relaxed);
     serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     preempt_enable();
   }
 
   bool is_held_by_current_cpu() const noexcept {
-    return holder_.load(std::memory_order_relaxed) == hal::current_cpu_id();
+    return owner_.holder.load(std::memory_order_relaxed) == hal::current_cpu_id();
   }
-  LockStats& stats() noexcept { return stats_; }
+  LockStats& stats() noexcept { return owner_.stats; }
 
  private:
   hal::Atomic<std::uint32_t> next_{0};
   // On its own cache line: the holder's writes to the rest must not disturb the waiters' spin.
   alignas(64) hal::Atomic<std::uint32_t> serving_{0};
-  hal::Atomic<hal::CpuId> holder_{hal::kInvalidCpu};
-  LockStats stats_;
+  detail::LockOwner owner_;
 };
 
 /// Holds `lock` for its scope.

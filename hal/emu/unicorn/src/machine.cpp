@@ -88,7 +88,8 @@ struct Cpu {
   std::uint64_t clock = 0;       ///< Instructions retired (virtual time) at the slice start.
   std::uint64_t in_slice = 0;    ///< Instructions counted in the current slice.
   std::uint64_t budget = 0;
-  bool spun = false;             ///< Ended its slice at yield/wfe/wfi (PCT deprioritises it).
+  bool spun = false;             ///< Ended its slice at yield/wfe/wfi.
+  std::uint64_t wait_epoch = ~std::uint64_t{0};  ///< Progress epoch of its last spin (see Pct).
   Timer vtimer, ptimer;
   std::uint64_t timer_due = 0;   ///< When the cached IRQ line must be recomputed (0: now).
   bool irq_cached = false;
@@ -149,6 +150,9 @@ class Machine final : public GuestView {
       c.id = i;
       if (!open_engine(c)) return false;
     }
+    if (cfg_.strategy == Strategy::kPos || cfg_.strategy == Strategy::kSchedule)
+      return bad(fmt::format("the Unicorn machine has no '{}' strategy (it sees time slices, not the memory "
+                             "operations POS and schedules name): use random, pct or rr", to_string(cfg_.strategy)));
     if (cfg_.strategy == Strategy::kPct) pct_ = Pct(n, cfg_.pct_depth, cfg_.pct_horizon, rng_);
     // CPU 0 starts at the entry, EL1h with everything masked, x0 = 0 (ELF: no DTB pointer).
     start_cpu(cpus_[0], image_.entry, 0);
@@ -576,11 +580,12 @@ class Machine final : public GuestView {
         }
         break;
       }
+      case Strategy::kPos:
+      case Strategy::kSchedule: break;  // Refused by setup().
       case Strategy::kPct: {
-        pct_.on_step(result_.slices, last_);
         ready_ids_.clear();
         for (Cpu* c : ready) ready_ids_.push_back(c->id);
-        chosen = &cpus_[pct_.highest(ready_ids_)];
+        chosen = &cpus_[pct_.pick(ready_ids_, [this](std::uint32_t id) { return cpus_[id].wait_epoch == epoch_; }, last_)];
         break;
       }
     }
@@ -605,14 +610,19 @@ class Machine final : public GuestView {
     c.clock += c.in_slice;
     c.in_slice = 0;
     ++result_.slices;
-    // PCT needs waiting CPUs to step aside, or a high-priority spinner runs alone forever. A
-    // wfi is seen directly; a yield-based spin is not, so a CPU that had kPctRunLimit slices in
-    // a row is treated as spinning too.
+    // PCT passes over a waiting CPU until another makes progress (pct.hpp). A wfi is seen
+    // directly; a yield-based spin is not, so a CPU that had kPctRunLimit slices in a row is
+    // treated as spinning too. Any other slice counts as progress: the machine cannot see
+    // which slices wrote memory.
     run_length_ = (c.id == last_run_cpu_) ? run_length_ + 1 : 1;
     last_run_cpu_ = c.id;
-    if (cfg_.strategy == Strategy::kPct && (c.spun || run_length_ >= kPctRunLimit)) {
-      pct_.step_aside(c.id);
+    if (cfg_.strategy != Strategy::kPct) return;
+    if (c.spun || run_length_ >= kPctRunLimit) {
+      c.wait_epoch = epoch_;
       run_length_ = 0;
+    } else {
+      ++epoch_;
+      pct_.on_progress(c.id);
     }
   }
 
@@ -715,6 +725,7 @@ class Machine final : public GuestView {
   std::vector<std::uint32_t> ready_ids_;
   std::uint32_t last_ = 0;
   std::uint32_t last_run_cpu_ = ~0u;
+  std::uint64_t epoch_ = 0;
   std::uint32_t run_length_ = 0;
   bool stopped_ = false;
 };

@@ -18,10 +18,12 @@ namespace lockstep::sim {
 /// "LSTRACE" and a NUL: the first eight bytes of every trace file.
 inline constexpr char kTraceMagic[8] = {'L', 'S', 'T', 'R', 'A', 'C', 'E', '\0'};
 /// Version of the file layout around the records (the records carry core::kTraceFormatVersion).
-inline constexpr std::uint32_t kTraceFileVersion = 1;
+inline constexpr std::uint32_t kTraceFileVersion = 2;
 /// Bounds the reader enforces (a longer string or more CPUs is a corrupt file).
 inline constexpr std::uint32_t kTraceMaxString = 4096;
 inline constexpr std::uint32_t kTraceMaxCpus = 1024;
+/// A schedule (the decisions of a --schedule run) may be longer than the other strings.
+inline constexpr std::uint32_t kTraceMaxSchedule = 16u << 20;
 
 /// Everything needed to re-run the recorded run.
 struct TraceConfig {
@@ -36,6 +38,9 @@ struct TraceConfig {
   std::uint64_t pct_horizon = 0;
   std::uint64_t tick_period = 0;
   std::uint64_t ring_capacity = 0;  ///< Trace records kept per CPU.
+  std::uint64_t max_steps = 0;      ///< Liveness guards of the run.
+  std::uint64_t max_cycles = 0;
+  std::string schedule;             ///< strategy "schedule": emu::format_schedule text.
 };
 
 /// How the recorded run ended.
@@ -71,7 +76,7 @@ class TraceWriter {
   void put(const void* data, std::size_t len);
   void put_u32(std::uint32_t v) { put(&v, sizeof v); }
   void put_u64(std::uint64_t v) { put(&v, sizeof v); }
-  void put_string(const std::string& s);
+  void put_string(const std::string& s, std::uint32_t max = kTraceMaxString);
 
   AtomicFile file_;
   Checksum sum_;

@@ -15,7 +15,12 @@ enum class Strategy : std::uint8_t {
   kRoundRobin,  ///< Rotate through runnable vCPUs, `rr_quantum` scheduling points each.
   kRandom,      ///< Uniformly random runnable vCPU at every scheduling point.
   kPct,         ///< Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010), depth d.
+  kPos,         ///< Partial Order Sampling (Yuan et al., CAV 2018).
+  kSchedule,    ///< Replay MachineConfig::schedule on top of the default schedule.
 };
+
+/// The strategies a user may choose, in the order the CLI lists them.
+inline constexpr std::string_view kStrategyNames[] = {"pos", "random", "pct", "rr", "schedule"};
 
 std::string_view to_string(Strategy s) noexcept;
 std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
@@ -67,12 +72,39 @@ struct Injection {
   hal::Vector vector;
 };
 
+/// One decision where a run departs from the *default schedule*: keep running the current vCPU
+/// unless it spins or cannot run, then take the next runnable vCPU in id order. At scheduling
+/// point `step` (1-based, counting every point of the run) vCPU `cpu` runs. Any run is its list
+/// of decisions replayed on the default schedule; a shrunk failure is a short such list.
+struct Decision {
+  std::uint64_t step = 0;
+  hal::CpuId cpu = 0;
+  bool preemption = false;  ///< The vCPU it displaced could have gone on (recorded, not replayed).
+  bool operator==(const Decision& o) const noexcept { return step == o.step && cpu == o.cpu; }
+};
+
+/// Parses the text form of a schedule: one "STEP CPU" pair per line, '#' starts a comment.
+/// Steps must increase. On error returns nullopt and sets `error` naming the line.
+std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::string& error);
+
+/// The text form parse_schedule reads, with a comment per line saying what kind it is.
+std::string format_schedule(const std::vector<Decision>& schedule);
+
+/// The ranges of the settable fields. The CLI's flags and the trace reader both check these,
+/// so a value refused on the command line is refused in a trace header too.
+struct Limits {
+  static constexpr std::uint32_t kMaxPctDepth = 64;
+  static constexpr std::uint64_t kMaxPctHorizon = std::uint64_t{1} << 40;
+  static constexpr std::uint64_t kMaxSteps = std::uint64_t{1} << 48;
+  static constexpr hal::Cycles kMaxCycles = hal::Cycles{1} << 60;
+};
+
 struct MachineConfig {
   hal::CpuId cpus = 4;
   std::uint64_t seed = 1;
   Strategy strategy = Strategy::kRandom;
   std::uint32_t pct_depth = 3;
-  std::uint64_t pct_horizon = 20'000;  ///< Steps over which PCT spreads its d-1 change points.
+  std::uint64_t pct_horizon = 2'000;  ///< k: progress steps over which PCT spreads its d-1 change points.
   std::uint32_t rr_quantum = 1;
   std::uint64_t max_steps = 50'000'000;    ///< Liveness guard: scheduling points.
   hal::Cycles max_cycles = 10'000'000'000; ///< Liveness guard: virtual cycles of any vCPU.
@@ -80,6 +112,11 @@ struct MachineConfig {
   CostModel costs;
   FaultConfig faults;
   std::vector<Injection> injections;
+  std::vector<Decision> schedule;  ///< Strategy::kSchedule: the decisions to replay.
+  bool record_decisions = false;   ///< Return the run's decisions (shrinking, --schedule files).
+  /// Asked when a vCPU halts; true ends the run at once (RunStatus::kHaltStop). The driver ends
+  /// the run on a panic, as the kernels do, instead of letting the others spin until a limit.
+  bool (*stop_on_halt)() = nullptr;
   bool record_events = false;  ///< Keep the engine event log (tests, replay checks).
   bool echo_console = false;   ///< Copy console output to stderr as it is written.
   std::size_t boot_stack_size = 256 * 1024;

@@ -14,6 +14,7 @@ enum class RunStatus : std::uint8_t {
   kStepLimit,   ///< Liveness guard: too many scheduling points.
   kCycleLimit,  ///< Liveness guard: a vCPU's virtual clock passed max_cycles.
   kTimeLimit,   ///< Liveness guard of the parallel engine: host time.
+  kHaltStop,    ///< A vCPU halted and MachineConfig::stop_on_halt ended the run.
 };
 
 std::string_view to_string(RunStatus s) noexcept;
@@ -43,6 +44,9 @@ struct RunResult {
   RunStatus status = RunStatus::kFinished;
   std::string report;                  ///< Human-readable: why it stopped, each vCPU's state.
   std::uint64_t steps = 0;
+  std::uint64_t progress_steps = 0;    ///< Points that were not spins (PCT's k counts these).
+  std::uint64_t preemptions = 0;       ///< Decisions that displaced a vCPU able to go on.
+  std::vector<Decision> decisions;     ///< When config.record_decisions.
   hal::Cycles max_cycles = 0;          ///< The furthest vCPU clock (virtual time of the run).
   std::uint64_t event_hash = 0;        ///< FNV-1a over the event log (kept even when not recorded).
   std::vector<EngineEvent> events;     ///< When config.record_events.

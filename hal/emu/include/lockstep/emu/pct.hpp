@@ -1,13 +1,23 @@
 #pragma once
-// Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010):
-// distinct random priorities per CPU, the highest-priority runnable CPU runs, and at d-1 random
-// steps the running CPU drops below all initial priorities. A CPU that waits (spins, wfi) also
-// steps aside, or a high-priority waiter would run alone forever. Shared by the deterministic
-// engine (steps = scheduling points) and the Unicorn machine (steps = time slices).
+// Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010),
+// as published: the CPUs get distinct random priorities d+1 .. d+n; the highest-priority CPU
+// that can make progress runs; d-1 change points k_1..k_{d-1}, distinct and uniform over the
+// run's length k (in progress steps), lower the priority of the CPU that takes step k_i to i.
+// A depth-d bug is then found with probability at least 1/(n * k^(d-1)) per run.
+//
+// Spinning CPUs are passed over while they wait (spin_wait.hpp) without touching any
+// priority: the schedules of progress steps are PCT's schedules of the program with blocking
+// waits, and the bound carries over (an earlier version demoted every spinner instead, which
+// changed priorities far more often than d-1 times and voided it).
+//
+// Steps count progress only (scheduling points that are not spins), so k is the program's
+// length, not its spin count. Shared by the deterministic engine (steps = scheduling points)
+// and the Unicorn machine (steps = time slices that did not end in a spin).
 
 #include <algorithm>
 #include <cstdint>
 #include <lockstep/emu/prng.hpp>
+#include <lockstep/emu/spin_wait.hpp>
 #include <vector>
 
 namespace lockstep::emu {
@@ -15,42 +25,54 @@ namespace lockstep::emu {
 class Pct {
  public:
   Pct() = default;
-  /// `horizon`: the expected number of steps, over which the change points are spread.
+  /// `horizon`: k, the expected number of progress steps of a run.
   Pct(std::uint32_t cpus, std::uint32_t depth, std::uint64_t horizon, Prng& rng) : priority_(cpus) {
-    const std::int64_t d = std::max<std::uint32_t>(1, depth);
+    const std::uint64_t d = std::max<std::uint32_t>(1, depth);
     std::vector<std::uint32_t> order(cpus);
     for (std::uint32_t i = 0; i < cpus; ++i) order[i] = i;
     for (std::uint32_t i = cpus; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-    for (std::uint32_t i = 0; i < cpus; ++i) priority_[order[i]] = d + 1 + i;
-    for (std::int64_t k = 1; k < d; ++k) change_points_.push_back(1 + rng.below(std::max<std::uint64_t>(1, horizon)));
-    std::sort(change_points_.begin(), change_points_.end());
-  }
-
-  /// Applies the change points reached by `step` to the CPU that is running.
-  void on_step(std::uint64_t step, std::uint32_t running) {
-    while (next_change_ < change_points_.size() && change_points_[next_change_] <= step) {
-      priority_[running] = static_cast<std::int64_t>(change_points_.size() - next_change_);
-      ++next_change_;
+    for (std::uint32_t i = 0; i < cpus; ++i) priority_[order[i]] = static_cast<std::int64_t>(d + 1 + i);
+    // k_i distinct, uniform over 1..k; k_i lowers the priority to i. Fewer than d-1 when k < d-1.
+    const std::uint64_t k = std::max<std::uint64_t>(1, horizon);
+    for (std::uint64_t i = 1; i < d && changes_.size() < k; ++i) {
+      std::uint64_t at = 0;
+      do {
+        at = 1 + rng.below(k);
+      } while (std::any_of(changes_.begin(), changes_.end(), [&](const Change& c) { return c.step == at; }));
+      changes_.push_back({at, static_cast<std::int64_t>(i)});
     }
+    std::sort(changes_.begin(), changes_.end(), [](const Change& a, const Change& b) { return a.step < b.step; });
   }
 
-  /// The CPU waits for another: it drops below everyone.
-  void step_aside(std::uint32_t cpu) { priority_[cpu] = --lowest_; }
+  /// `running` takes a progress step (not a spin): applies a change point it reaches.
+  void on_progress(std::uint32_t running) noexcept {
+    ++steps_;
+    if (next_ < changes_.size() && changes_[next_].step == steps_) priority_[running] = changes_[next_++].priority;
+  }
 
-  /// The highest-priority CPU of a non-empty range of CPU ids.
-  template <class Range>
-  std::uint32_t highest(const Range& ready) const {
-    std::uint32_t best = *ready.begin();
+  /// The CPU to run among a non-empty range of ready CPU ids: the highest-priority one that is
+  /// not `waiting(cpu)`; if all wait, the next one after `current` in id order.
+  template <class Range, class Waiting>
+  std::uint32_t pick(const Range& ready, Waiting&& waiting, std::uint32_t current) const {
+    std::uint32_t best = kNone;
     for (std::uint32_t c : ready)
-      if (priority_[c] > priority_[best]) best = c;
-    return best;
+      if (!waiting(c) && (best == kNone || priority_[c] > priority_[best])) best = c;
+    if (best != kNone) return best;
+    return next_in_id_order(ready, current, static_cast<std::uint32_t>(priority_.size()));
   }
+
+  std::uint64_t progress_steps() const noexcept { return steps_; }
 
  private:
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  struct Change {
+    std::uint64_t step;
+    std::int64_t priority;
+  };
   std::vector<std::int64_t> priority_;
-  std::vector<std::uint64_t> change_points_;
-  std::size_t next_change_ = 0;
-  std::int64_t lowest_ = 0;
+  std::vector<Change> changes_;
+  std::size_t next_ = 0;
+  std::uint64_t steps_ = 0;
 };
 
 }  // namespace lockstep::emu

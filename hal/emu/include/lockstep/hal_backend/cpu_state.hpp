@@ -29,8 +29,13 @@ extern thread_local constinit CpuHot* tl_cpu;
 /// become scheduling points.
 extern thread_local constinit bool tl_det;
 
+/// What an atomic operation does to its location: the strategies that reason about conflicts
+/// (POS) and about progress (PCT's spin rule) need it. A read-modify-write counts as a write.
+enum class Access : std::uint8_t { kRead, kWrite };
+
 // Deterministic engine slow paths (hal/emu/src/det_engine.cpp).
-void det_atomic_point() noexcept;
+void det_atomic_point(const void* location, Access access) noexcept;
+void det_memory_changed(const void* location) noexcept;
 void det_relax() noexcept;
 void det_irq_enabled() noexcept;
 

@@ -1,0 +1,121 @@
+// The wait-for check behind the spinlocks' deadlock report. Each CPU publishes what it waits
+// for; a waiter follows the chain (lock -> its holder -> what that CPU waits for -> ...) and a
+// chain that comes back to it is a deadlock. Cross-CPU calls take part: a CPU waiting for its
+// call on CPU X is blocked by X only while X cannot serve calls, that is while X spins on a
+// lock with interrupts off (a CPU waiting in spin_until serves its mailbox; one running
+// normally takes the IPI eventually).
+//
+// The chain is read link by link, not as one snapshot, so a cycle is reported only when the
+// same cycle is found by two consecutive checks kWaitCheckPeriod spins apart, while this CPU's
+// lock stayed taken throughout: a holder that let go in between would have ended the spin.
+
+#include <lockstep/core/cpu.hpp>
+#include <lockstep/core/panic.hpp>
+#include <lockstep/core/percpu.hpp>
+#include <lockstep/core/print.hpp>
+
+#include "state.hpp"
+
+namespace lockstep::core {
+namespace {
+
+// The encoding of PerCpu::waits_for: a LockOwner pointer (aligned to 8) or a CPU id shifted
+// left, with the low bits saying which and whether interrupts were off.
+constexpr std::uintptr_t kCallBit = 1;    // Waits for its call on a CPU (id in bits 2..).
+constexpr std::uintptr_t kIrqOffBit = 2;  // Waits with interrupts disabled.
+constexpr std::uintptr_t kTagBits = 3;
+static_assert(alignof(detail::LockOwner) >= 4);
+
+std::uintptr_t irq_bit() noexcept { return hal::irq_enabled() ? 0 : kIrqOffBit; }
+
+const detail::LockOwner* lock_of(std::uintptr_t w) noexcept {
+  return (w & kCallBit) ? nullptr : reinterpret_cast<const detail::LockOwner*>(w & ~kTagBits);
+}
+
+/// The CPU that `w` (a CPU's record) waits on, if that wait blocks; kInvalidCpu if it does not.
+hal::CpuId blocker(std::uintptr_t w) noexcept {
+  if (w == 0) return hal::kInvalidCpu;
+  if (const detail::LockOwner* lock = lock_of(w)) return lock->holder.load(std::memory_order_relaxed);
+  const auto target = static_cast<hal::CpuId>(w >> 2);
+  if (target >= cpu_count()) return hal::kInvalidCpu;
+  const std::uintptr_t tw = cpu_record(target).waits_for.load(std::memory_order_relaxed);
+  const bool cannot_serve = tw != 0 && lock_of(tw) != nullptr && (tw & kIrqOffBit);
+  return cannot_serve ? target : hal::kInvalidCpu;
+}
+
+void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuId next) noexcept {
+  if (const detail::LockOwner* lock = lock_of(w)) {
+    text.format("cpu {} waits for lock '{}' held by cpu {}{}", cpu, lock->stats.name, next,
+                (w & kIrqOffBit) ? " (interrupts off)" : "");
+  } else {
+    text.format("cpu {} waits for its call on cpu {}", cpu, next);
+  }
+}
+
+[[noreturn]] void report_cycle(hal::CpuId me) noexcept {
+  TextBuffer text;
+  text.put("deadlock: ");
+  hal::CpuId cpu = me;
+  for (hal::CpuId hops = 0; hops <= cpu_count(); ++hops) {
+    const std::uintptr_t w = cpu_record(cpu).waits_for.load(std::memory_order_relaxed);
+    const hal::CpuId next = blocker(w);
+    if (hops != 0) text.put("; ");
+    describe_wait(text, cpu, w, next);
+    if (next == me || next == hal::kInvalidCpu) break;
+    cpu = next;
+  }
+  text.put('\0');
+  // The panic message must outlive this frame (this CPU halts).
+  static char message[TextBuffer::kCapacity + 1];
+  copy_string(message, sizeof message, text.data());
+  panic(message, __FILE__, __LINE__);
+}
+
+}  // namespace
+
+namespace {
+std::uintptr_t publish_wait(std::uintptr_t w) noexcept {
+  if (hal::percpu_base() == nullptr) return 0;  // Before this CPU's bring-up: nothing to check.
+  PerCpu& me = this_cpu();
+  me.wait_cycle_seen = 0;
+  const std::uintptr_t outer = me.waits_for.load(std::memory_order_relaxed);
+  me.waits_for.store(w, std::memory_order_relaxed);
+  return outer;
+}
+}  // namespace
+
+std::uintptr_t detail::begin_lock_wait(const LockOwner* lock) noexcept {
+  return publish_wait(reinterpret_cast<std::uintptr_t>(lock) | irq_bit());
+}
+
+std::uintptr_t detail::begin_call_wait(hal::CpuId target) noexcept {
+  return publish_wait((std::uintptr_t{target} << 2) | kCallBit | irq_bit());
+}
+
+void detail::end_wait(std::uintptr_t outer) noexcept { (void)publish_wait(outer); }
+
+void detail::check_wait_cycle() noexcept {
+  if (hal::percpu_base() == nullptr) return;
+  PerCpu& self = this_cpu();
+  const hal::CpuId me = self.id;
+  std::uint64_t signature = 0xcbf29ce484222325ULL;
+  hal::CpuId cpu = me;
+  for (hal::CpuId hops = 0; hops <= cpu_count(); ++hops) {
+    const std::uintptr_t w = cpu_record(cpu).waits_for.load(std::memory_order_relaxed);
+    const hal::CpuId next = blocker(w);
+    if (next == hal::kInvalidCpu || next >= cpu_count()) {
+      self.wait_cycle_seen = 0;
+      return;
+    }
+    signature = (signature ^ w ^ (std::uint64_t{next} << 48)) * 0x100000001b3ULL;
+    if (next == me) {
+      if (self.wait_cycle_seen == signature) report_cycle(me);
+      self.wait_cycle_seen = signature;
+      return;
+    }
+    cpu = next;
+  }
+  self.wait_cycle_seen = 0;  // A cycle that does not contain this CPU: its members report it.
+}
+
+}  // namespace lockstep::core
