@@ -45,10 +45,10 @@ hal::CpuId blocker(std::uintptr_t w) noexcept {
 
 void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuId next) noexcept {
   if (const detail::LockOwner* lock = lock_of(w)) {
-    text.format("cpu {} waits for lock '{}' held by cpu {}{}", cpu, lock->stats.name, next,
-                (w & kIrqOffBit) ? " (interrupts off)" : "");
+    text.format("cpu {}{} waits for lock '{}' held by cpu {}", cpu, (w & kIrqOffBit) ? " (interrupts off)" : "",
+                lock->stats.name, next);
   } else {
-    text.format("cpu {} waits for its call on cpu {}", cpu, next);
+    text.format("cpu {} waits for its cross-CPU call on cpu {}", cpu, next);
   }
 }
 

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <lockstep/sim/isolated_run.hpp>
 #include <lockstep/sim/shrink.hpp>
 
 namespace lockstep::sim {
@@ -28,8 +29,8 @@ class Shrinker {
     RunOptions o = base_;
     o.machine.schedule = schedule;
     if (!with_faults) o.machine.faults = {};
-    const ScenarioRun run = run_scenario(o);
-    return !run.passed && failure_class(run.reason) == wanted_;
+    const IsolatedRun run = run_isolated(o);
+    return run.completed && !run.passed && failure_class(run.reason) == wanted_;
   }
 
   /// ddmin: the 1-minimal subsequence of `d` that still fails (within the budget).
@@ -78,10 +79,10 @@ std::uint64_t count_preemptions(const std::vector<Decision>& d) {
 }
 
 /// Runs `o` recording its decisions.
-ScenarioRun recorded_run(RunOptions o) {
+IsolatedRun recorded_run(RunOptions o) {
   o.machine.record_decisions = true;
   o.trace_records_per_cpu = 0;
-  return run_scenario(o);
+  return run_isolated(o);
 }
 
 }  // namespace
@@ -101,11 +102,11 @@ std::string failure_class(const std::string& reason) {
 
 ShrinkResult shrink_failure(const RunOptions& failing, const ShrinkBudget& budget) {
   ShrinkResult result;
-  const ScenarioRun original = recorded_run(failing);
+  const IsolatedRun original = recorded_run(failing);
   result.runs = 1;
-  if (original.passed) return result;
+  if (!original.completed || original.passed) return result;
   const std::string wanted = failure_class(original.reason);
-  const std::vector<Decision>& all = original.machine.decisions;
+  const std::vector<Decision>& all = original.decisions;
   result.decisions_before = all.size();
   result.preemptions_before = count_preemptions(all);
 
@@ -128,9 +129,9 @@ ShrinkResult shrink_failure(const RunOptions& failing, const ShrinkBudget& budge
   result.shrunk.machine.schedule = best;
   if (result.faults_dropped) result.shrunk.machine.faults = {};
   // Re-record: the shrunk run's own decisions are the applied ones, with their kinds.
-  const ScenarioRun final_run = recorded_run(result.shrunk);
+  const IsolatedRun final_run = recorded_run(result.shrunk);
   ++result.runs;
-  result.shrunk.machine.schedule = final_run.machine.decisions;
+  result.shrunk.machine.schedule = final_run.decisions;
   result.reason = final_run.reason;
   result.decisions_after = result.shrunk.machine.schedule.size();
   result.preemptions_after = count_preemptions(result.shrunk.machine.schedule);

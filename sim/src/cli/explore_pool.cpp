@@ -3,6 +3,8 @@
 // progress, and stops everyone at the first failure unless asked to keep going.
 
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,17 +43,54 @@ bool write_all(int fd, const void* data, std::size_t len) {
   return true;
 }
 
+Message message_for(std::uint64_t seed, const std::string& reason) {
+  Message m{};
+  m.seed = seed;
+  m.passed = reason.empty() ? 1 : 0;
+  m.reason_len = static_cast<std::uint32_t>(std::min(reason.size(), kReasonBytes));
+  std::memcpy(m.reason, reason.data(), m.reason_len);
+  return m;
+}
+
+/// Exit status of a run process that stopped at a failure and wants a fresh successor.
+constexpr int kFailedContinue = 10;
+
+/// A worker never runs a seed itself: a child process runs its seeds until one fails (which may
+/// leave the scenario's state behind: isolated_run.hpp), and the next seeds go to a fresh child.
+/// A child that dies is reported as the failure of the seed it was running.
 [[noreturn]] void worker(int fd, const SeedRunner& run, const SeedPlan& plan, unsigned index, unsigned jobs, bool keep_going) {
-  for (std::uint64_t j = index; j < plan.shard_runs(); j += jobs) {
-    const std::uint64_t seed = plan.seed(j);
-    const std::string reason = run(seed);
-    Message m{};
-    m.seed = seed;
-    m.passed = reason.empty() ? 1 : 0;
-    m.reason_len = static_cast<std::uint32_t>(std::min(reason.size(), kReasonBytes));
-    std::memcpy(m.reason, reason.data(), m.reason_len);
+  void* shared = ::mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) ::_exit(3);
+  auto& next = *static_cast<volatile std::uint64_t*>(shared);  // Written by the child, read after it exits.
+  next = index;
+  while (next < plan.shard_runs()) {
+    const pid_t pid = ::fork();
+    if (pid < 0) ::_exit(3);
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // Stopped with its worker (the sweep's first failure).
+      if (::getppid() == 1) ::_exit(0);
+      for (std::uint64_t j = next; j < plan.shard_runs(); j += jobs) {
+        next = j;
+        const std::string reason = run(plan.seed(j));
+        const Message m = message_for(plan.seed(j), reason);
+        if (!write_all(fd, &m, sizeof m)) ::_exit(3);
+        next = j + jobs;
+        if (!reason.empty()) ::_exit(keep_going ? kFailedContinue : 0);
+      }
+      ::_exit(0);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kFailedContinue) continue;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) break;
+    const std::string how = WIFSIGNALED(status)
+                                ? fmt::format("run process killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
+                                : fmt::format("run process exited with status {}", WEXITSTATUS(status));
+    const Message m = message_for(plan.seed(next), how);
     if (!write_all(fd, &m, sizeof m)) ::_exit(3);
-    if (!reason.empty() && !keep_going) break;
+    next = next + jobs;
+    if (!keep_going) break;
   }
   ::_exit(0);
 }

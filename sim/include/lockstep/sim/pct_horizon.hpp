@@ -14,8 +14,9 @@ namespace lockstep::sim {
 inline constexpr std::uint64_t kPctCalibrationRuns = 8;
 
 /// The longest run, in progress steps (emu::RunResult::progress_steps), of kPctCalibrationRuns
-/// runs of `options` under PCT without change points (depth 1), seeds 1..kPctCalibrationRuns.
-/// At least 1. Runs scenarios: call it only where a run may happen (not inside a run).
+/// runs of `options` under PCT without change points (depth 1), seeds 1..kPctCalibrationRuns,
+/// each in its own process (isolated_run.hpp). Runs stopped by a liveness guard do not count;
+/// if all were, the engine's default horizon.
 std::uint64_t measure_pct_horizon(const RunOptions& options);
 
 }  // namespace lockstep::sim
