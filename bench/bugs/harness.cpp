@@ -36,6 +36,7 @@ void run_threads(core::WorkloadResult& result, std::uint32_t threads, ThreadFn f
     }
   }
   core::run_scheduler_until([](void*) { return g_done.complete(); }, nullptr);
+  hal::test_focus(false);
   if (after != nullptr) after();
   if (const char* what = g_bug.load()) core::workload_fail(result, what);
 }

@@ -3,6 +3,7 @@
 #include <lockstep/core/ipi.hpp>
 #include <lockstep/core/percpu.hpp>
 #include <lockstep/core/sched.hpp>
+#include <lockstep/core/spinlock.hpp>
 #include <lockstep/core/trace.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -13,6 +14,8 @@ void lockstep::hal::interrupt_entry(Vector v) noexcept {
   void* base = percpu_base();
   if (base == nullptr) return;  // Before this CPU's bring-up: nothing to deliver to.
   PerCpu& cpu = *static_cast<PerCpu*>(base);
+  // The handler (and any task switched to on the way out) runs; the wait it interrupted waits on.
+  const detail::WaitPause running;
   ++cpu.counters.interrupts;
   trace(TraceType::kIrqEnter, v);
   if (v == kTimerVector) {

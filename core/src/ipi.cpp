@@ -120,7 +120,9 @@ void request_reschedule(hal::CpuId cpu) noexcept {
 void serve_calls() noexcept {
   PerCpu& me = this_cpu();
   CallMailbox& box = me.mailbox;
-  while (box.queued.load(std::memory_order_acquire) != 0) {
+  if (box.queued.load(std::memory_order_acquire) == 0) return;
+  const detail::WaitPause running;  // Serving calls is not waiting, even inside spin_until.
+  do {
     CallRequest batch[kCallMailboxSlots];
     std::uint32_t n = 0;
     {
@@ -139,7 +141,7 @@ void serve_calls() noexcept {
       batch[i].fn(batch[i].arg);
       if (batch[i].remaining != nullptr) batch[i].remaining->fetch_sub(1, std::memory_order_acq_rel);
     }
-  }
+  } while (box.queued.load(std::memory_order_acquire) != 0);
 }
 
 bool call_on_cpu(hal::CpuId cpu, CallFunction fn, void* arg, bool wait) noexcept {

@@ -79,7 +79,7 @@ std::uintptr_t publish_wait(std::uintptr_t w) noexcept {
   PerCpu& me = this_cpu();
   me.wait_cycle_seen = 0;
   const std::uintptr_t outer = me.waits_for.load(std::memory_order_relaxed);
-  me.waits_for.store(w, std::memory_order_relaxed);
+  if (outer != w) me.waits_for.store(w, std::memory_order_relaxed);
   return outer;
 }
 }  // namespace
@@ -91,6 +91,8 @@ std::uintptr_t detail::begin_lock_wait(const LockOwner* lock) noexcept {
 std::uintptr_t detail::begin_call_wait(hal::CpuId target) noexcept {
   return publish_wait((std::uintptr_t{target} << 2) | kCallBit | irq_bit());
 }
+
+std::uintptr_t detail::pause_wait() noexcept { return publish_wait(0); }
 
 void detail::end_wait(std::uintptr_t outer) noexcept { (void)publish_wait(outer); }
 

@@ -14,7 +14,7 @@ namespace {
 struct Header {
   std::uint32_t passed;
   std::uint32_t status;
-  std::uint64_t steps, progress_steps, event_hash;
+  std::uint64_t steps, progress_steps, focus_steps, event_hash;
   std::uint64_t reason_len, decision_count;
 };
 
@@ -43,7 +43,7 @@ std::string read_all(int fd) {
 
 [[noreturn]] void child(int fd, const RunOptions& options) {
   const IsolatedRun r = run_here(options);
-  const Header h{r.passed ? 1u : 0u, static_cast<std::uint32_t>(r.status), r.steps, r.progress_steps, r.event_hash,
+  const Header h{r.passed ? 1u : 0u, static_cast<std::uint32_t>(r.status), r.steps, r.progress_steps, r.focus_steps, r.event_hash,
                  r.reason.size(), r.decisions.size()};
   const bool ok = write_all(fd, &h, sizeof h) && write_all(fd, r.reason.data(), r.reason.size()) &&
                   write_all(fd, r.decisions.data(), r.decisions.size() * sizeof(emu::Decision));
@@ -61,6 +61,7 @@ IsolatedRun run_here(const RunOptions& options) {
   r.status = run.machine.status;
   r.steps = run.machine.steps;
   r.progress_steps = run.machine.progress_steps;
+  r.focus_steps = run.machine.focus_steps;
   r.event_hash = run.machine.event_hash;
   r.decisions = run.machine.decisions;
   return r;
@@ -105,6 +106,7 @@ IsolatedRun run_isolated(const RunOptions& options) {
   r.status = static_cast<emu::RunStatus>(h.status);
   r.steps = h.steps;
   r.progress_steps = h.progress_steps;
+  r.focus_steps = h.focus_steps;
   r.event_hash = h.event_hash;
   r.reason.assign(data.data() + sizeof h, h.reason_len);
   r.decisions.resize(h.decision_count);

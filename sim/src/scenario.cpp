@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <deque>
+#include <lockstep/hal/search.hpp>
 #include <lockstep/sim/scenario.hpp>
 
 namespace lockstep::sim {
@@ -46,7 +47,12 @@ const Scenario* find_scenario(const std::string& name) {
 
 core::WorkloadResult run_registered(const Scenario& s) noexcept {
   const core::Workload w{s.name.c_str(), s.description.c_str(), s.run};
-  return core::run_workload(w);
+  // The scenario's own part, after boot: where PCT spends its change points (a start barrier
+  // inside narrows it further).
+  hal::test_focus(true);
+  core::WorkloadResult result = core::run_workload(w);
+  hal::test_focus(false);
+  return result;
 }
 
 }  // namespace lockstep::sim

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
+#include <lockstep/sim/export.hpp>
 #include <lockstep/sim/run_trace.hpp>
 #include <lockstep/sim/view.hpp>
 #include <nlohmann/json.hpp>
@@ -30,11 +31,23 @@ int main(int argc, char** argv) {
   const std::string a = dir + "/a.trace", b = dir + "/b.trace";
   sim::write_run_trace(a, o, run);
 
-  // B: A with one record changed on CPU 2, two thirds of the way through its lane.
+  // B: A with one record changed on CPU 2, from two thirds of the way through its lane: the
+  // first record there whose description shows the changed field.
   sim::TraceData d = sim::read_trace_file(a);
   const std::uint32_t cpu = 2;
-  const std::size_t index = d.cpus[cpu].size() * 2 / 3;
-  d.cpus[cpu][index].a ^= 0x5a5a;
+  std::size_t index = d.cpus[cpu].size() * 2 / 3;
+  auto planted = [](core::TraceRecord r) {
+    r.a ^= 0x5a5a;
+    return r;
+  };
+  while (index < d.cpus[cpu].size() &&
+         sim::describe_record(planted(d.cpus[cpu][index])) == sim::describe_record(d.cpus[cpu][index]))
+    ++index;
+  if (index == d.cpus[cpu].size()) {
+    std::fprintf(stderr, "view_fixture: no record on cpu %u to plant a divergence in\n", cpu);
+    return 1;
+  }
+  d.cpus[cpu][index] = planted(d.cpus[cpu][index]);
   {
     sim::TraceWriter w(b, d.config);
     for (std::uint32_t c = 0; c < d.config.cpus; ++c) w.write_cpu(c, d.cpus[c], d.lost[c]);

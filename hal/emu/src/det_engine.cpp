@@ -136,12 +136,16 @@ class DetEngine final : public detail::Engine {
     if (++steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
     const bool spinning = kind == Point::kSpin;
-    if (!spinning) ++progress_steps_;
+    if (!spinning) {
+      ++progress_steps_;
+      if (focus_counting_) ++focus_steps_;
+    }
     if (spin_rule_) {
       if (spinning) {
         watch_.on_spin(me.hot.id);
-      } else if (location != nullptr && kind != Point::kSignal) {
-        watch_.on_read(me.hot.id, location);
+      } else {
+        watch_.wake(me.hot.id);  // Running again: whatever it waited on, it now looks again.
+        if (location != nullptr && kind != Point::kSignal) watch_.on_read(me.hot.id, location);
       }
     }
     if (cfg_.strategy == Strategy::kPos)
@@ -254,6 +258,13 @@ class DetEngine final : public detail::Engine {
     const std::size_t take = std::min(room, len);
     result_.console.append(text, take);
     result_.console_dropped += len - take;
+  }
+
+  void test_focus(bool on) noexcept override {
+    focus_counting_ = on;
+    if (!on) return;
+    focus_steps_ = 0;
+    if (cfg_.strategy == Strategy::kPct) pct_.restart(sched_rng_);
   }
 
   const CostModel& costs() const noexcept { return cfg_.costs; }
@@ -382,7 +393,7 @@ class DetEngine final : public detail::Engine {
         return next_runnable_after(me.hot.id);
       }
       case Strategy::kPct:
-        if (!spinning) pct_.on_progress(me.hot.id);
+        if (!spinning && focus_counting_) pct_.on_progress(me.hot.id);
         return pct_.pick(runnable_, waiting(), me.hot.id);
       case Strategy::kPos:
         return pos_.pick(runnable_, waiting(), me.hot.id, sched_rng_);
@@ -471,6 +482,7 @@ class DetEngine final : public detail::Engine {
     result_.status = status_;
     result_.steps = steps_;
     result_.progress_steps = progress_steps_;
+    result_.focus_steps = focus_steps_;
     result_.preemptions = preemptions_;
     result_.event_hash = hash_;
     result_.cpus.resize(n_);
@@ -509,6 +521,8 @@ class DetEngine final : public detail::Engine {
   bool spin_rule_ = false;  ///< The strategy passes over waiting vCPUs (PCT, POS).
   detail::SpinWatch watch_;
   std::uint64_t progress_steps_ = 0;
+  bool focus_counting_ = true;  ///< Inside the test's focus (hal/search.hpp); the whole run until one begins.
+  std::uint64_t focus_steps_ = 0;
   std::uint64_t preemptions_ = 0;
   std::uint32_t quantum_used_ = 0;
   CpuId current_ = 0;

@@ -19,6 +19,7 @@ class Engine {
   virtual hal::StartResult start_cpu(hal::CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept = 0;
   virtual void timer_set(hal::Cycles deadline, hal::Cycles period) noexcept = 0;
   virtual void console_write(const char* text, std::size_t len) noexcept = 0;
+  virtual void test_focus(bool on) noexcept = 0;
 
  protected:
   ~Engine() = default;

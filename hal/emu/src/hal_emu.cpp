@@ -31,5 +31,6 @@ void timer_set_periodic(Cycles period) noexcept { tl_engine->timer_set(cycle_cou
 void timer_set_oneshot(Cycles deadline) noexcept { tl_engine->timer_set(deadline, 0); }
 void timer_stop() noexcept { tl_engine->timer_set(0, 0); }
 void console_write(const char* text, std::size_t len) noexcept { tl_engine->console_write(text, len); }
+void test_focus(bool on) noexcept { tl_engine->test_focus(on); }
 
 }  // namespace lockstep::hal

@@ -176,6 +176,8 @@ class ParEngine final : public detail::Engine {
     me.timer_deadline.store(deadline, std::memory_order_relaxed);
   }
 
+  void test_focus(bool) noexcept override {}  // Host threads explore no schedules.
+
   void console_write(const char* text, std::size_t len) noexcept override {
     std::lock_guard g(console_mutex_);
     if (cfg_.echo_console) std::fwrite(text, 1, len, stderr);

@@ -65,8 +65,10 @@ class SpinWatch {
     }
   }
 
-  /// A signal to `c` (an IPI): it stops waiting.
+  /// A signal to `c` (an IPI), or `c` itself running on (it was chosen while every CPU waited):
+  /// it stops waiting.
   void wake(hal::CpuId c) noexcept {
+    if (!cpus_[c].waiting) return;
     for (std::size_t i = 0; i < waiters_.size(); ++i)
       if (waiters_[i] == c) return wake_at(i);
   }

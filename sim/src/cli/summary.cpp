@@ -74,6 +74,11 @@ void print_summary(std::FILE* out, const RunOptions& o, const ScenarioRun& run) 
   if (!run.passed) fmt::print(out, "reason: {}\n", run.reason);
   fmt::print(out, "virtual time {} cycles, {} scheduling points, event hash {:016x}\n", run.machine.max_cycles, run.machine.steps,
              run.machine.event_hash);
+  fmt::print(out, "points: {} progress ({} spins), {} in the test focus, {} preemptions{}\n", run.machine.progress_steps,
+             run.machine.steps - run.machine.progress_steps, run.machine.focus_steps, run.machine.preemptions,
+             o.machine.strategy == emu::Strategy::kPct
+                 ? fmt::format("; PCT depth {} horizon {}", o.machine.pct_depth, o.machine.pct_horizon)
+                 : std::string());
   const core::Totals& t = run.totals;
   fmt::print(out, "totals: {} tasks finished, {} switches, IPIs sent {} received {} coalesced {}, steals {} ({} tasks)\n",
              t.tasks_finished, t.context_switches, t.ipi_sent, t.ipi_received, t.ipi_coalesced, t.steals, t.stolen_tasks);

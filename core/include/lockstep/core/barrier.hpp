@@ -2,11 +2,13 @@
 // A start barrier: the tasks of a test program wait here until the last one arrives, so a
 // race begins with every thread live. Spawning tasks one by one costs scheduling points (run
 // queue lock, reschedule IPI), enough that a short thread can finish before a later one
-// exists; SCTBench's programs, by contrast, start their threads at once.
+// exists; SCTBench's programs, by contrast, start their threads at once. The last arrival also
+// marks the start of the program's own part for schedule exploration (hal::test_focus).
 
 #include <cstdint>
 #include <lockstep/core/ipi.hpp>
 #include <lockstep/hal/atomic.hpp>
+#include <lockstep/hal/search.hpp>
 
 namespace lockstep::core {
 
@@ -21,7 +23,7 @@ class StartBarrier {
   /// Arrives and spins (serving calls, see spin_until) until every party has. Any context that
   /// may spin; all parties must be able to run at once (on different CPUs, or preemptible).
   void arrive_and_wait() noexcept {
-    arrived_.fetch_add(1, std::memory_order_acq_rel);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_.load(std::memory_order_acquire)) hal::test_focus(true);
     spin_until([this] { return arrived_.load(std::memory_order_acquire) >= parties_.load(std::memory_order_acquire); });
   }
 

@@ -52,8 +52,23 @@ inline constexpr std::uint32_t kWaitCheckPeriod = 32;
 std::uintptr_t begin_lock_wait(const LockOwner* lock) noexcept;
 /// This CPU starts waiting for its cross-CPU call on `target`. As begin_lock_wait.
 std::uintptr_t begin_call_wait(hal::CpuId target) noexcept;
+/// This CPU stops waiting for a while (see WaitPause). As begin_lock_wait.
+std::uintptr_t pause_wait() noexcept;
 /// The wait begun last is over; `outer` is what its begin returned.
 void end_wait(std::uintptr_t outer) noexcept;
+/// While one lives, this CPU runs (an interrupt handler, the calls it serves) instead of
+/// waiting: the wait it interrupts is hidden from the check and comes back at the end. Without
+/// it a CPU holding a lock in such code would look blocked by the wait it paused.
+class WaitPause {
+ public:
+  WaitPause() noexcept : outer_(pause_wait()) {}
+  ~WaitPause() { end_wait(outer_); }
+  WaitPause(const WaitPause&) = delete;
+  WaitPause& operator=(const WaitPause&) = delete;
+
+ private:
+  std::uintptr_t outer_;
+};
 /// Follows the chain of waits from this CPU; a chain that comes back is a deadlock: panics with
 /// the cycle once it has been seen twice in a row unchanged. Called by waiting CPUs only.
 void check_wait_cycle() noexcept;

@@ -89,7 +89,8 @@ struct Cpu {
   std::uint64_t in_slice = 0;    ///< Instructions counted in the current slice.
   std::uint64_t budget = 0;
   bool spun = false;             ///< Ended its slice at yield/wfe/wfi.
-  std::uint64_t wait_epoch = ~std::uint64_t{0};  ///< Progress epoch of its last spin (see Pct).
+  bool pct_waiting = false;      ///< PCT passes over it until the round ends (see run_slice).
+  std::uint32_t round_slices = 0;  ///< Slices it ran in PCT's current round.
   Timer vtimer, ptimer;
   std::uint64_t timer_due = 0;   ///< When the cached IRQ line must be recomputed (0: now).
   bool irq_cached = false;
@@ -546,7 +547,10 @@ class Machine final : public GuestView {
     for (auto& c : cpus_) {
       if (c.state == CpuState::kParked) {
         update_timers(c);
-        if (gic_.irq_asserted(c.id)) c.state = CpuState::kRunnable;
+        if (gic_.irq_asserted(c.id)) {
+          c.state = CpuState::kRunnable;
+          c.pct_waiting = false;  // Woken: it has work now.
+        }
       }
       if (c.state == CpuState::kRunnable) ready.push_back(&c);
     }
@@ -585,7 +589,8 @@ class Machine final : public GuestView {
       case Strategy::kPct: {
         ready_ids_.clear();
         for (Cpu* c : ready) ready_ids_.push_back(c->id);
-        chosen = &cpus_[pct_.pick(ready_ids_, [this](std::uint32_t id) { return cpus_[id].wait_epoch == epoch_; }, last_)];
+        if (std::all_of(ready.begin(), ready.end(), [](const Cpu* c) { return c->pct_waiting; })) start_pct_round();
+        chosen = &cpus_[pct_.pick(ready_ids_, [this](std::uint32_t id) { return cpus_[id].pct_waiting; }, last_)];
         break;
       }
     }
@@ -610,19 +615,27 @@ class Machine final : public GuestView {
     c.clock += c.in_slice;
     c.in_slice = 0;
     ++result_.slices;
-    // PCT passes over a waiting CPU until another makes progress (pct.hpp). A wfi is seen
-    // directly; a yield-based spin is not, so a CPU that had kPctRunLimit slices in a row is
-    // treated as spinning too. Any other slice counts as progress: the machine cannot see
-    // which slices wrote memory.
-    run_length_ = (c.id == last_run_cpu_) ? run_length_ + 1 : 1;
-    last_run_cpu_ = c.id;
-    if (cfg_.strategy != Strategy::kPct) return;
-    if (c.spun || run_length_ >= kPctRunLimit) {
-      c.wait_epoch = epoch_;
-      run_length_ = 0;
-    } else {
-      ++epoch_;
-      pct_.on_progress(c.id);
+    if (cfg_.strategy == Strategy::kPct) note_pct_slice(c);
+  }
+
+  // PCT passes over a waiting CPU (pct.hpp). The machine cannot see which slices wrote memory,
+  // so it cannot tell a yield-based spin from progress: a slice ending at wfi/wfe is a wait, and
+  // a CPU that ran kPctRunLimit slices in the current round is treated as waiting too. The round
+  // ends, and every CPU may run again, when all ready CPUs wait. (Ending it whenever any CPU
+  // takes a slice let two spinning CPUs take turns for ever, starving the lock holder.)
+  void note_pct_slice(Cpu& c) {
+    if (c.spun) {
+      c.pct_waiting = true;
+      return;
+    }
+    pct_.on_progress(c.id);
+    if (++c.round_slices >= kPctRunLimit) c.pct_waiting = true;
+  }
+
+  void start_pct_round() {
+    for (Cpu& c : cpus_) {
+      c.pct_waiting = false;
+      c.round_slices = 0;
     }
   }
 
@@ -724,9 +737,6 @@ class Machine final : public GuestView {
   std::vector<Cpu*> ready_;                 // Scratch of pick(), kept to avoid a heap allocation per slice.
   std::vector<std::uint32_t> ready_ids_;
   std::uint32_t last_ = 0;
-  std::uint32_t last_run_cpu_ = ~0u;
-  std::uint64_t epoch_ = 0;
-  std::uint32_t run_length_ = 0;
   bool stopped_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include <lockstep/hal/ipi.hpp>
 #include <lockstep/hal/irq.hpp>
 #include <lockstep/hal/percpu.hpp>
+#include <lockstep/hal/search.hpp>
 #include <lockstep/hal/smp.hpp>
 #include <lockstep/hal/timer.hpp>
 #include <lockstep/hal/types.hpp>

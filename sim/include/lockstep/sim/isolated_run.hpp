@@ -20,6 +20,7 @@ struct IsolatedRun {
   emu::RunStatus status = emu::RunStatus::kFinished;
   std::uint64_t steps = 0;
   std::uint64_t progress_steps = 0;
+  std::uint64_t focus_steps = 0;
   std::uint64_t event_hash = 0;
   std::vector<emu::Decision> decisions;  ///< When options.machine.record_decisions.
 };

@@ -11,11 +11,11 @@
 namespace lockstep::sim {
 
 /// Calibration runs behind a measured horizon.
-inline constexpr std::uint64_t kPctCalibrationRuns = 8;
+inline constexpr std::uint64_t kPctCalibrationRuns = 16;
 
-/// The longest run, in progress steps (emu::RunResult::progress_steps), of kPctCalibrationRuns
-/// runs of `options` under PCT without change points (depth 1), seeds 1..kPctCalibrationRuns,
-/// each in its own process (isolated_run.hpp). Runs stopped by a liveness guard do not count;
+/// The longest run, in progress steps of its test focus (emu::RunResult::focus_steps), of
+/// kPctCalibrationRuns runs of `options`, half under PCT without change points (depth 1) and
+/// half under random walk, seeds 1, 2, ..., each in its own process (isolated_run.hpp). Runs stopped by a liveness guard do not count;
 /// if all were, the engine's default horizon.
 std::uint64_t measure_pct_horizon(const RunOptions& options);
 

@@ -44,7 +44,8 @@ struct RunResult {
   RunStatus status = RunStatus::kFinished;
   std::string report;                  ///< Human-readable: why it stopped, each vCPU's state.
   std::uint64_t steps = 0;
-  std::uint64_t progress_steps = 0;    ///< Points that were not spins (PCT's k counts these).
+  std::uint64_t progress_steps = 0;    ///< Points that were not spins.
+  std::uint64_t focus_steps = 0;       ///< Of those, in the last test focus (hal/search.hpp): PCT's k.
   std::uint64_t preemptions = 0;       ///< Decisions that displaced a vCPU able to go on.
   std::vector<Decision> decisions;     ///< When config.record_decisions.
   hal::Cycles max_cycles = 0;          ///< The furthest vCPU clock (virtual time of the run).

@@ -11,8 +11,10 @@
 // changed priorities far more often than d-1 times and voided it).
 //
 // Steps count progress only (scheduling points that are not spins), so k is the program's
-// length, not its spin count. Shared by the deterministic engine (steps = scheduling points)
-// and the Unicorn machine (steps = time slices that did not end in a spin).
+// length, not its spin count. The change points are drawn when the run starts and drawn again,
+// with the priorities reset, when a test program's own part begins (hal::test_focus): boot and
+// bookkeeping then take none of them. Shared by the deterministic engine (steps = scheduling
+// points) and the Unicorn machine (steps = time slices that did not end in a spin).
 
 #include <algorithm>
 #include <cstdint>
@@ -26,15 +28,24 @@ class Pct {
  public:
   Pct() = default;
   /// `horizon`: k, the expected number of progress steps of a run.
-  Pct(std::uint32_t cpus, std::uint32_t depth, std::uint64_t horizon, Prng& rng) : priority_(cpus) {
-    const std::uint64_t d = std::max<std::uint32_t>(1, depth);
+  Pct(std::uint32_t cpus, std::uint32_t depth, std::uint64_t horizon, Prng& rng)
+      : initial_(cpus), depth_(std::max<std::uint32_t>(1, depth)), horizon_(std::max<std::uint64_t>(1, horizon)) {
     std::vector<std::uint32_t> order(cpus);
     for (std::uint32_t i = 0; i < cpus; ++i) order[i] = i;
     for (std::uint32_t i = cpus; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-    for (std::uint32_t i = 0; i < cpus; ++i) priority_[order[i]] = static_cast<std::int64_t>(d + 1 + i);
+    for (std::uint32_t i = 0; i < cpus; ++i) initial_[order[i]] = static_cast<std::int64_t>(depth_ + 1 + i);
+    restart(rng);
+  }
+
+  /// Starts over from the initial priorities with fresh change points, counted from now.
+  void restart(Prng& rng) {
+    priority_ = initial_;
+    changes_.clear();
+    next_ = 0;
+    steps_ = 0;
     // k_i distinct, uniform over 1..k; k_i lowers the priority to i. Fewer than d-1 when k < d-1.
-    const std::uint64_t k = std::max<std::uint64_t>(1, horizon);
-    for (std::uint64_t i = 1; i < d && changes_.size() < k; ++i) {
+    const std::uint64_t k = horizon_;
+    for (std::uint64_t i = 1; i < depth_ && changes_.size() < k; ++i) {
       std::uint64_t at = 0;
       do {
         at = 1 + rng.below(k);
@@ -69,7 +80,10 @@ class Pct {
     std::uint64_t step;
     std::int64_t priority;
   };
+  std::vector<std::int64_t> initial_;
   std::vector<std::int64_t> priority_;
+  std::uint64_t depth_ = 1;
+  std::uint64_t horizon_ = 1;
   std::vector<Change> changes_;
   std::size_t next_ = 0;
   std::uint64_t steps_ = 0;
