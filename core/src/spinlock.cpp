@@ -35,10 +35,7 @@ void detail::recursive_acquire(const LockStats& stats) noexcept {
   TextBuffer text;
   text.format("recursive acquire of lock '{}'", stats.name);
   text.put('\0');
-  // The panic message must outlive this frame: copy into a static buffer (this CPU halts).
-  static char message[128];
-  copy_string(message, sizeof message, text.data());
-  panic(message, __FILE__, __LINE__);
+  panic(text.data(), __FILE__, __LINE__);  // panic() copies the text before it halts.
 }
 
 void RawSpinlock::lock_contended(hal::CpuId me) noexcept {

@@ -65,10 +65,9 @@ void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuI
     cpu = next;
   }
   text.put('\0');
-  // The panic message must outlive this frame (this CPU halts).
-  static char message[TextBuffer::kCapacity + 1];
-  copy_string(message, sizeof message, text.data());
-  panic(message, __FILE__, __LINE__);
+  // panic() copies the text before it halts. (A static buffer here was overwritten when two
+  // CPUs of one cycle reported it at once.)
+  panic(text.data(), __FILE__, __LINE__);
 }
 
 }  // namespace

@@ -133,6 +133,61 @@ TEST_F(Cli, ExploreFindsTheRaceAndItsReproCommandReproducesIt) {
   EXPECT_EQ(again.output, third.output);
 }
 
+TEST_F(Cli, ExploreShrinksTheFailureAndTheScheduleReplaysIt) {
+  const Result r = sh(test_bin() + " explore --scenario racy_counter --cpus 4 --runs 200");
+  ASSERT_EQ(r.status, 1) << r.output;
+  std::smatch shrunk, replay;
+  ASSERT_TRUE(std::regex_search(r.output, shrunk,
+                                std::regex("shrunk: ([0-9]+) preemptions \\(of [0-9]+ decisions\\) -> ([0-9]+) preemptions")))
+      << r.output;
+  EXPECT_LE(std::stoull(shrunk[2].str()), std::stoull(shrunk[1].str()));
+  ASSERT_TRUE(std::regex_search(r.output, replay, std::regex("replay it: (.*--schedule ([^ \\n]+))"))) << r.output;
+  ASSERT_TRUE(fs::exists(replay[2].str())) << r.output;
+  const Result once = sh(replay[1].str() + " --trace shrunk.trace");
+  EXPECT_EXIT_STATUS(once, 1);
+  EXPECT_NE(once.output.find("lost update"), std::string::npos) << once.output;
+  EXPECT_NE(once.output.find(shrunk[2].str() + " preemptions"), std::string::npos) << once.output;
+  // The schedule travels in the trace header, so the trace replays on its own.
+  const lockstep::sim::TraceData d = lockstep::sim::read_trace_file("shrunk.trace");
+  EXPECT_EQ(d.config.strategy, "schedule");
+  std::istringstream file(slurp(replay[2].str()));
+  for (std::string line; std::getline(file, line);) {
+    const std::string decision = line.substr(0, line.find("  #"));
+    if (decision.empty() || decision[0] == '#') continue;
+    EXPECT_NE(d.config.schedule.find(decision), std::string::npos) << decision;
+  }
+  EXPECT_EXIT_STATUS(sh(test_bin() + " replay shrunk.trace"), 0);
+}
+
+TEST_F(Cli, BadScheduleFilesExitTwoNamingTheProblem) {
+  const Result missing = sh(test_bin() + " run --scenario racy_counter --schedule nothere.schedule");
+  EXPECT_EXIT_STATUS(missing, 2);
+  EXPECT_NE(missing.output.find("nothere.schedule"), std::string::npos) << missing.output;
+  std::ofstream("bad.schedule") << "# fine\n10 1\n20 x\n";
+  const Result bad = sh(test_bin() + " run --scenario racy_counter --schedule bad.schedule");
+  EXPECT_EXIT_STATUS(bad, 2);
+  EXPECT_NE(bad.output.find("line 3"), std::string::npos) << bad.output;
+  std::ofstream("wrong_cpu.schedule") << "10 4000\n";
+  EXPECT_EXIT_STATUS(sh(test_bin() + " run --scenario racy_counter --schedule wrong_cpu.schedule"), 2);
+}
+
+TEST_F(Cli, SearchLimitsAreInTheTraceHeaderAndTheReproCommand) {
+  const Result r = sh(bin() + " run --scenario mixed --cpus 2 --strategy pct --pct-horizon 77 --max-steps 9000000 "
+                              "--max-cycles 123456789 --trace limits.trace");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const lockstep::sim::TraceData d = lockstep::sim::read_trace_file("limits.trace");
+  EXPECT_EQ(d.config.pct_horizon, 77u);
+  EXPECT_EQ(d.config.max_steps, 9000000u);
+  EXPECT_EQ(d.config.max_cycles, 123456789u);
+  EXPECT_EXIT_STATUS(sh(bin() + " replay limits.trace"), 0);
+  const Result tight = sh(bin() + " explore --scenario mixed --cpus 2 --runs 4 --max-steps 1000 --no-shrink");
+  EXPECT_EXIT_STATUS(tight, 1);
+  std::smatch repro;
+  ASSERT_TRUE(std::regex_search(tight.output, repro, std::regex("reproduce: (.*)"))) << tight.output;
+  EXPECT_NE(repro[1].str().find("--max-steps 1000"), std::string::npos) << tight.output;
+  EXPECT_NE(sh(repro[1].str()).output.find("step limit"), std::string::npos);
+}
+
 TEST_F(Cli, ExploreOfTheFixedScenarioPasses) {
   const Result r = sh(test_bin() + " explore --scenario fixed_counter --cpus 2 --runs 200 --jobs 2");
   EXPECT_EXIT_STATUS(r, 0);

@@ -129,6 +129,7 @@ class DetEngine final : public detail::Engine {
 
   /// The calling vCPU is about to perform `op` (on `location`, if it has one).
   void point(Cycles cost, const char* op, Point kind, const void* location = nullptr) noexcept {
+    if (quiet_) return;
     VCpu& me = cpus_[current_];
     me.hot.cycles += cost;
     me.last_op = op;
@@ -201,13 +202,22 @@ class DetEngine final : public detail::Engine {
     cpus_[current_].in_wfi = false;
   }
 
+  /// Calls a hook of the machine's owner with scheduling points off: its atomic reads must not
+  /// switch vCPUs (from halt(), the halted vCPU would never get back to act on the answer).
+  bool quietly(bool (*hook)()) noexcept {
+    quiet_ = true;
+    const bool answer = hook();
+    quiet_ = false;
+    return answer;
+  }
+
   [[noreturn]] void halt() noexcept override {
     VCpu& me = cpus_[current_];
     me.state = CpuState::kHalted;
     remove_runnable(me);
     me.hot.irq_enabled = false;
     log(EngineEvent::kHalt, me.hot.id, 0);
-    if (cfg_.stop_on_halt != nullptr && cfg_.stop_on_halt()) stop(RunStatus::kHaltStop);
+    if (cfg_.stop_on_halt != nullptr && quietly(cfg_.stop_on_halt)) stop(RunStatus::kHaltStop);
     point(cfg_.costs.hal_call, "halt", Point::kOther);
     std::abort();  // A halted vCPU is never picked again.
   }
@@ -521,6 +531,7 @@ class DetEngine final : public detail::Engine {
   bool spin_rule_ = false;  ///< The strategy passes over waiting vCPUs (PCT, POS).
   detail::SpinWatch watch_;
   std::uint64_t progress_steps_ = 0;
+  bool quiet_ = false;  ///< No scheduling points (quietly()).
   bool focus_counting_ = true;  ///< Inside the test's focus (hal/search.hpp); the whole run until one begins.
   std::uint64_t focus_steps_ = 0;
   std::uint64_t preemptions_ = 0;

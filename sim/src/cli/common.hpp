@@ -21,16 +21,12 @@ struct Context {
 /// A subcommand's action, run after parsing; returns the exit status.
 using Action = std::function<int()>;
 
-/// The strategy `run` and `explore` use when none is named: the one that won the bug-finding
-/// benchmark (docs/PERFORMANCE.md, "Bug-finding power").
-inline constexpr std::string_view kDefaultStrategy = "pos";
-
 /// Flags that define a run (shared by run and explore).
 struct MachineFlags {
   std::string scenario;
   std::uint32_t cpus = 4;
   std::uint64_t seed = 1;
-  std::string strategy = std::string(kDefaultStrategy);
+  std::string strategy = std::string(emu::to_string(emu::kDefaultSearchStrategy));
   std::uint32_t pct_depth = 3;
   std::uint64_t pct_horizon = 0;  ///< 0: measured (measure_pct_horizon).
   std::uint64_t max_steps = emu::MachineConfig{}.max_steps;

@@ -16,6 +16,7 @@ class StartBarrier {
  public:
   /// Expects `parties` arrivals. Before any party can arrive (e.g. before spawning them).
   void reset(std::uint32_t parties) noexcept {
+    open_.store(false, std::memory_order_relaxed);
     arrived_.store(0, std::memory_order_relaxed);
     parties_.store(parties, std::memory_order_release);
   }
@@ -23,11 +24,19 @@ class StartBarrier {
   /// Arrives and spins (serving calls, see spin_until) until every party has. Any context that
   /// may spin; all parties must be able to run at once (on different CPUs, or preemptible).
   void arrive_and_wait() noexcept {
-    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_.load(std::memory_order_acquire)) hal::test_focus(true);
-    spin_until([this] { return arrived_.load(std::memory_order_acquire) >= parties_.load(std::memory_order_acquire); });
+    const std::uint32_t parties = parties_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties) {
+      // The focus begins before anyone is let go: opening on the count itself let a waiter
+      // run its whole thread before the last arrival got as far as saying so.
+      hal::test_focus(true);
+      open_.store(true, std::memory_order_release);
+      return;
+    }
+    spin_until([this] { return open_.load(std::memory_order_acquire); });
   }
 
  private:
+  hal::Atomic<bool> open_{false};
   hal::Atomic<std::uint32_t> arrived_{0};
   hal::Atomic<std::uint32_t> parties_{0};
 };

@@ -22,6 +22,10 @@ enum class Strategy : std::uint8_t {
 /// The strategies a user may choose, in the order the CLI lists them.
 inline constexpr std::string_view kStrategyNames[] = {"pos", "random", "pct", "rr", "schedule"};
 
+/// What `run` and `explore` use when no strategy is named: the one that won the bug-finding
+/// benchmark (docs/PERFORMANCE.md, "Bug-finding power"; tests/search holds it to that).
+inline constexpr Strategy kDefaultSearchStrategy = Strategy::kPos;
+
 std::string_view to_string(Strategy s) noexcept;
 std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
 
