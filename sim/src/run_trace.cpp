@@ -83,7 +83,11 @@ void number_locks(std::span<core::TraceRecord> records, std::vector<std::uint64_
 }
 
 void write_run_trace(const std::string& path, const RunOptions& options, const ScenarioRun& run) {
-  const TraceConfig config = trace_config_of(options);
+  TraceConfig config = trace_config_of(options);
+  // The decisions as the run took them carry where each one happened (the viewer marks them);
+  // replayed, they make the same run as the schedule given.
+  if (options.machine.strategy == emu::Strategy::kSchedule)
+    config.schedule = emu::format_schedule(run.machine.decisions);
   TraceWriter writer(path, config);
   std::vector<std::uint64_t> locks;
   std::vector<core::TraceRecord> records;  // One CPU at a time: the run is not held twice.

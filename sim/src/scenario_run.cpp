@@ -86,6 +86,8 @@ ScenarioRun run_scenario(const RunOptions& options) {
   emu::MachineConfig machine = options.machine;
   machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);
   machine.stop_on_halt = [] { return core::panic_message() != nullptr; };
+  // A schedule's decisions are few: recording them costs nothing and tells where each happened.
+  if (machine.strategy == emu::Strategy::kSchedule) machine.record_decisions = true;
   run.machine = options.engine == Engine::kParallel ? emu::run_parallel(machine, boot_main, &args)
                                                     : emu::run_deterministic(machine, boot_main, &args);
   run.workload = args.result;

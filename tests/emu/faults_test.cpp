@@ -38,3 +38,37 @@ TEST(FaultSpec, RejectsBadInputNamingTheItem) {
 
 }  // namespace
 }  // namespace lockstep::emu
+
+namespace lockstep::emu {
+namespace {
+
+TEST(Schedule, TextRoundTripsWithWhereEachDecisionHappened) {
+  const std::vector<Decision> d = {{12, 1, true, 0, 3400}, {40, 0, false, 2, 5120}, {41, 3, true, 0, 0}};
+  std::string error;
+  const auto back = parse_schedule(format_schedule(d), error);
+  ASSERT_TRUE(back) << error;
+  ASSERT_EQ(back->size(), d.size());
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    EXPECT_EQ((*back)[i], d[i]);
+    EXPECT_EQ((*back)[i].preemption, d[i].preemption) << i;
+    EXPECT_EQ((*back)[i].from, d[i].from) << i;
+    EXPECT_EQ((*back)[i].time, d[i].time) << i;
+  }
+}
+
+TEST(Schedule, UsersCommentsAndBadLinesAreTold) {
+  std::string error;
+  const auto ok = parse_schedule("# mine\n5 1  # preemption: my own words\n9 0 # what I saw\n", error);
+  ASSERT_TRUE(ok) << error;
+  EXPECT_TRUE((*ok)[0].preemption);
+  EXPECT_EQ((*ok)[0].time, 0u);
+  EXPECT_FALSE(parse_schedule("5 1\n5 2\n", error));
+  EXPECT_NE(error.find("line 2"), std::string::npos) << error;
+  EXPECT_FALSE(parse_schedule("5\n", error));
+  EXPECT_NE(error.find("line 1"), std::string::npos) << error;
+  EXPECT_FALSE(parse_schedule("0 1\n", error));
+  EXPECT_FALSE(parse_schedule("7 99999\n", error));
+}
+
+}  // namespace
+}  // namespace lockstep::emu

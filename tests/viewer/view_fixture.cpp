@@ -11,6 +11,7 @@
 #include <lockstep/sim/view.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "model.hpp"
 
@@ -27,6 +28,13 @@ int main(int argc, char** argv) {
   o.scenario = "mixed";
   o.machine.cpus = 4;
   o.machine.seed = 7;
+  // A schedule run (as explore's shrunk failures are), so the page has decisions to mark: a
+  // few of the decisions a random run took.
+  o.machine.record_decisions = true;
+  const std::vector<emu::Decision> taken = sim::run_scenario(o).machine.decisions;
+  o.machine.record_decisions = false;
+  o.machine.strategy = emu::Strategy::kSchedule;
+  for (std::size_t i = 0; i < taken.size(); i += std::max<std::size_t>(1, taken.size() / 6)) o.machine.schedule.push_back(taken[i]);
   const sim::ScenarioRun run = sim::run_scenario(o);
   const std::string a = dir + "/a.trace", b = dir + "/b.trace";
   sim::write_run_trace(a, o, run);
@@ -66,6 +74,7 @@ int main(int argc, char** argv) {
   const nlohmann::json expect = {{"cpus", model.lanes.size()},
                                  {"flow", flow},
                                  {"divergence", {{"cpu", cpu}, {"index", index}}},
+                                 {"decisions", model.decisions.size()},
                                  {"run_command", sim::view::run_command(model.config, "lockstep")},
                                  {"a", a},
                                  {"b", b}};

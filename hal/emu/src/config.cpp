@@ -123,6 +123,39 @@ std::string format_faults(const FaultConfig& f) {
 
 namespace lockstep::emu {
 
+namespace {
+
+constexpr std::string_view kPreemptionWord = "preemption", kAfterSpinWords = "after a spin or block";
+
+/// The part of a schedule line's comment that format_schedule writes: kind, then optionally
+/// ": cpu F at cycle T". Anything else in a comment is the user's and is ignored.
+void read_decision_comment(std::string_view comment, Decision& d) {
+  const auto b = comment.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return;
+  comment = comment.substr(b);
+  if (comment.substr(0, kPreemptionWord.size()) == kPreemptionWord) {
+    d.preemption = true;
+    comment.remove_prefix(kPreemptionWord.size());
+  } else if (comment.substr(0, kAfterSpinWords.size()) == kAfterSpinWords) {
+    comment.remove_prefix(kAfterSpinWords.size());
+  } else {
+    return;
+  }
+  constexpr std::string_view kCpu = ": cpu ", kAt = " at cycle ";
+  if (comment.substr(0, kCpu.size()) != kCpu) return;
+  comment.remove_prefix(kCpu.size());
+  const auto at = comment.find(kAt);
+  hal::CpuId from = 0;
+  std::uint64_t time = 0;
+  if (at == std::string_view::npos || !parse_uint(comment.substr(0, at), from) ||
+      !parse_uint(comment.substr(at + kAt.size(), comment.find_last_not_of(" \t\r") - at - kAt.size() + 1), time))
+    return;
+  d.from = from;
+  d.time = time;
+}
+
+}  // namespace
+
 std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::string& error) {
   constexpr std::size_t kMaxDecisions = 1u << 20;
   std::vector<Decision> out;
@@ -132,7 +165,9 @@ std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::
     const auto nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    line = line.substr(0, line.find('#'));
+    const auto hash = line.find('#');
+    const std::string_view comment = hash == std::string_view::npos ? std::string_view{} : line.substr(hash + 1);
+    line = line.substr(0, hash);
     auto trim = [](std::string_view s) {
       const auto b = s.find_first_not_of(" \t\r");
       if (b == std::string_view::npos) return std::string_view{};
@@ -147,6 +182,7 @@ std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::
       error = fmt::format("line {}: expected 'STEP CPU' (step >= 1, CPU < {}), got '{}'", line_no, hal::kMaxCpus, line);
       return std::nullopt;
     }
+    read_decision_comment(comment, d);
     if (!out.empty() && d.step <= out.back().step) {
       error = fmt::format("line {}: step {} does not follow step {}", line_no, d.step, out.back().step);
       return std::nullopt;
@@ -163,8 +199,11 @@ std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::
 std::string format_schedule(const std::vector<Decision>& schedule) {
   std::string out = "# lockstep schedule: STEP CPU = at scheduling point STEP, CPU runs (default: the\n"
                     "# current CPU goes on unless it spins or cannot run, then the next in id order)\n";
-  for (const Decision& d : schedule)
-    out += fmt::format("{} {}{}\n", d.step, d.cpu, d.preemption ? "  # preemption" : "  # after a spin or block");
+  for (const Decision& d : schedule) {
+    out += fmt::format("{} {}  # {}", d.step, d.cpu, d.preemption ? kPreemptionWord : kAfterSpinWords);
+    if (d.time != 0) out += fmt::format(": cpu {} at cycle {}", d.from, d.time);
+    out += '\n';
+  }
   return out;
 }
 

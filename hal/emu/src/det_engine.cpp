@@ -369,7 +369,7 @@ class DetEngine final : public detail::Engine {
     const bool could_go_on = me.state == CpuState::kRunnable && !spinning;
     if (chosen != me.hot.id && could_go_on) ++preemptions_;
     if (cfg_.record_decisions && chosen != default_next(me, spinning))
-      result_.decisions.push_back({steps_, chosen, could_go_on});
+      result_.decisions.push_back({steps_, chosen, could_go_on, me.hot.id, me.hot.cycles});
     return chosen;
   }
 

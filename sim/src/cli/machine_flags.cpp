@@ -2,6 +2,7 @@
 #include <fstream>
 #include <lockstep/sim/atomic_file.hpp>
 #include <lockstep/sim/pct_horizon.hpp>
+#include <lockstep/sim/repro.hpp>
 #include <lockstep/sim/scenario.hpp>
 #include <sstream>
 
@@ -9,16 +10,6 @@
 
 namespace lockstep::sim::cli {
 namespace {
-
-/// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
-std::string shell_quote(const std::string& s) {
-  const bool safe = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                                      "-_./=:,@+%") == std::string::npos;
-  if (safe) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 std::vector<emu::Decision> read_schedule_file(const std::string& path) {
   std::ifstream in(path);
@@ -105,20 +96,7 @@ RunOptions run_options_from(const MachineFlags& f) {
 }
 
 std::string repro_command(const Context& ctx, const RunOptions& o, const std::string& schedule_file) {
-  std::string cmd = fmt::format("{} run --scenario {} --cpus {} --seed {}", shell_quote(ctx.program), shell_quote(o.scenario),
-                                o.machine.cpus, o.machine.seed);
-  if (o.machine.strategy == emu::Strategy::kSchedule) {
-    cmd += " --schedule " + shell_quote(schedule_file);
-  } else {
-    cmd += fmt::format(" --strategy {}", emu::to_string(o.machine.strategy));
-  }
-  if (o.machine.strategy == emu::Strategy::kPct)
-    cmd += fmt::format(" --pct-depth {} --pct-horizon {}", o.machine.pct_depth, o.machine.pct_horizon);
-  const emu::MachineConfig defaults;
-  if (o.machine.max_steps != defaults.max_steps) cmd += fmt::format(" --max-steps {}", o.machine.max_steps);
-  if (o.machine.max_cycles != defaults.max_cycles) cmd += fmt::format(" --max-cycles {}", o.machine.max_cycles);
-  if (o.machine.faults.any()) cmd += " --faults " + shell_quote(emu::format_faults(o.machine.faults));
-  return cmd;
+  return run_command(ctx.program, o, schedule_file);
 }
 
 }  // namespace lockstep::sim::cli

@@ -4,8 +4,11 @@
 #include <deque>
 #include <fmt/format.h>
 #include <lockstep/core/ipi.hpp>
+#include <lockstep/emu/config.hpp>
 #include <lockstep/hal/types.hpp>
 #include <lockstep/sim/export.hpp>
+#include <lockstep/sim/repro.hpp>
+#include <lockstep/sim/run_trace.hpp>
 #include <map>
 
 namespace lockstep::sim::view {
@@ -185,23 +188,30 @@ auto first_at_or_after(const V& v, std::uint64_t t, T time_of) {
 
 }  // namespace
 
-std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") ==
-                        std::string::npos)
-    return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+std::string run_command(const TraceConfig& c, const std::string& program) {
+  RunOptions o;
+  try {
+    o = run_options_of(c);
+  } catch (const std::exception&) {
+    return {};  // A header this build cannot turn into options: only `replay` can re-run it.
+  }
+  return sim::run_command(program, o, default_schedule_file(o)) + " --trace replayed.trace";
 }
 
-std::string run_command(const TraceConfig& c, const std::string& program) {
-  std::string cmd = fmt::format("{} run --scenario {} --cpus {} --seed {} --strategy {}", shell_quote(program),
-                                shell_quote(c.scenario), c.cpus, c.seed, shell_quote(c.strategy));
-  if (c.strategy == "pct") cmd += fmt::format(" --pct-depth {}", c.pct_depth);
-  if (!c.faults.empty()) cmd += " --faults " + shell_quote(c.faults);
-  if (c.engine == "parallel") cmd += " --engine parallel";
-  return cmd + " --trace replayed.trace";
+namespace {
+/// The header's schedule (a header that passed the reader may still hold one that does not
+/// parse: then there is nothing to mark, and `replay` names the problem).
+void add_schedule_marks(TraceModel& m) {
+  if (m.config.schedule.empty()) return;
+  std::string error;
+  const auto schedule = emu::parse_schedule(m.config.schedule, error);
+  if (!schedule) return;
+  for (const emu::Decision& d : *schedule)
+    if (d.time != 0 && d.from < m.lanes.size() && d.cpu < m.lanes.size())
+      m.decisions.push_back({d.time, d.step, d.from, d.cpu, d.preemption});
+  std::stable_sort(m.decisions.begin(), m.decisions.end(), [](const ScheduleMark& a, const ScheduleMark& b) { return a.time < b.time; });
 }
+}  // namespace
 
 TraceModel build_model(std::string name, const TraceConfig& config, const TraceOutcome& outcome,
                        std::vector<std::vector<core::TraceRecord>> cpus, const std::vector<std::uint64_t>& lost) {
@@ -226,6 +236,7 @@ TraceModel build_model(std::string name, const TraceConfig& config, const TraceO
   }
   for (auto& lane : m.lanes) build_lane(lane, m.t_max);
   pair_flows(m);
+  add_schedule_marks(m);
   return m;
 }
 
@@ -248,6 +259,7 @@ json meta_json(const TraceModel& m, std::uint32_t id, const std::string& file) {
           {"t_max", m.t_max},
           {"events", m.events},
           {"flows", m.flows.size()},
+          {"decisions", m.decisions.size()},
           {"lanes", lanes},
           {"types", types},
           {"ipi_kinds", kinds},
@@ -349,11 +361,16 @@ json window_json(const TraceModel& m, const Window& w, std::size_t max_items) {
     const auto x = std::min<std::size_t>(static_cast<std::size_t>(static_cast<double>(it->first - w.t0) / bdt), buckets - 1);
     ++rate[x][std::min<std::uint32_t>(it->second, core::kIpiKinds)];
   }
+  json decisions = json::array();
+  for (auto it = first_at_or_after(m.decisions, w.t0, [](const ScheduleMark& d) { return d.time; });
+       it != m.decisions.end() && it->time <= w.t1 && decisions.size() < max_items; ++it)
+    decisions.push_back({it->time, it->from, it->cpu, it->step, it->preemption});
   return {{"t0", w.t0},
           {"t1", w.t1},
           {"px", w.px},
           {"lanes", std::move(lanes)},
           {"flows", std::move(flows)},
+          {"decisions", std::move(decisions)},
           {"flows_total", flows_total},
           {"locks", std::move(locks)},
           {"ipi_rate", {{"t0", w.t0}, {"dt", bdt}, {"counts", rate}}}};

@@ -48,6 +48,15 @@ struct Lane {
   std::uint64_t lost = 0;
 };
 
+/// A decision of the run's schedule (strategy `schedule`): where the run departed from the
+/// default schedule, drawn as a hand-off from `from` to `cpu` at `time` on `from`'s clock.
+struct ScheduleMark {
+  std::uint64_t time;
+  std::uint64_t step;
+  std::uint32_t from, cpu;
+  bool preemption;
+};
+
 struct TraceModel {
   std::string name;  ///< File name as given.
   TraceConfig config;
@@ -58,6 +67,7 @@ struct TraceModel {
   std::vector<Flow> flows;  ///< By send time.
   std::uint64_t max_flow = 0;
   std::vector<std::pair<std::uint64_t, std::uint8_t>> sends;  ///< All kIpiSent (time, kind), by time.
+  std::vector<ScheduleMark> decisions;                         ///< By time; those whose place is known.
   std::uint64_t t_min = 0, t_max = 0;
   std::uint64_t events = 0;
 };
@@ -97,9 +107,8 @@ bool matches(const core::TraceRecord& r, const Filter& f);
 nlohmann::json search_json(const TraceModel& m, const Filter& f, std::size_t limit);
 nlohmann::json diff_json(const TraceModel& a, const TraceModel& b, std::size_t context);
 
-/// `PROGRAM run --scenario ... --trace out.trace`: the command that reproduces the recorded run.
+/// `PROGRAM run --scenario ... --trace replayed.trace`: the command that reproduces the
+/// recorded run (sim::run_command; a schedule run names the file explore writes by default).
 std::string run_command(const TraceConfig& c, const std::string& program);
-/// POSIX shell quoting (single quotes) when needed.
-std::string shell_quote(const std::string& s);
 
 }  // namespace lockstep::sim::view

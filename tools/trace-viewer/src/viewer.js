@@ -88,6 +88,7 @@
     $('trace-select').value = i;
     fillFilterOptions();
     showSummary();
+    legend();
     fit();
     loadProfile();
   }
@@ -256,6 +257,21 @@
       state.drawnFlows.push({ t_send: ts, t_recv: tr, src, dst, kind, kind_name: kindName(kind), src_index: si, dst_index: di,
         x0, y0, x1, y1 });
     }
+    // Schedule decisions (a --schedule run, e.g. explore's shrunk failure): where the run left
+    // the default schedule, as an orange hand-off from the CPU that ran to the CPU that took over.
+    let decisionsDrawn = 0;
+    for (const [t, from, to, stepNo, preemption] of d.decisions || []) {
+      const x = xOf(t), y0 = laneY(from), y1 = laneY(to) + LANE_H / 2;
+      g.strokeStyle = g.fillStyle = preemption ? '#ea580c' : '#a8a29e';
+      g.lineWidth = 2;
+      g.beginPath(); g.moveTo(x, y0); g.lineTo(x, y0 + LANE_H); g.stroke();
+      if (to !== from) drawArrow(g, x, y0 + LANE_H / 2, x + 12, y1, g.strokeStyle);
+      g.font = '10px system-ui, sans-serif';
+      g.fillText(`${preemption ? 'preempted' : 'switch'} @${stepNo}`, x + 3, y0 + 8);
+      g.lineWidth = 1;
+      decisionsDrawn++;
+    }
+    lanesCanvas.dataset.decisions = String(decisionsDrawn);
     if (state.selected) {
       g.strokeStyle = '#111827';
       g.lineWidth = 2;
@@ -361,6 +377,7 @@
     let html = items.map(([n, c]) => `<span><i style="background:${c}"></i>${n}</span>`).join('');
     html += kinds.map((k, i) => `<span><i style="background:${KIND_COLORS[i]}"></i>IPI ${k}</span>`).join('');
     html += '<span>▼ sent ▲ received ○ coalesced</span>';
+    if (state.meta && state.meta.decisions) html += '<span><i style="background:#ea580c"></i>schedule decision: preemption (grey: after a spin or block)</span>';
     $('legend').innerHTML = html;
   }
 

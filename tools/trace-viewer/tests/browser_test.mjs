@@ -149,6 +149,17 @@ try {
     await page.click('#clear');
   });
 
+  await check("the schedule's decisions are marked where they happened", async () => {
+    assert.ok(expect.decisions > 0, 'the fixture has no decisions to show');
+    await page.click('#tab-timeline');
+    await page.focus('#lanes');
+    await page.keyboard.press('0');
+    await page.waitForFunction(() => +(document.querySelector('#lanes').dataset.decisions || 0) > 0, null, { timeout: 10000 });
+    const drawn = await page.$eval('#lanes', (c) => +c.dataset.decisions);
+    assert.ok(drawn > 0 && drawn <= expect.decisions, `${drawn} drawn of ${expect.decisions}`);
+    await page.screenshot({ path: path.join(artifacts, 'viewer-decisions.png'), fullPage: true });
+  });
+
   await check('profile table has one section per CPU', async () => {
     await page.click('#tab-profile');
     const n = await page.$$eval('#profile-table h3', (h) => h.length);

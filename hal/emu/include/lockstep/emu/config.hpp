@@ -83,15 +83,20 @@ struct Injection {
 struct Decision {
   std::uint64_t step = 0;
   hal::CpuId cpu = 0;
-  bool preemption = false;  ///< The vCPU it displaced could have gone on (recorded, not replayed).
+  // Where it happened, for people and the trace viewer (recorded, not replayed):
+  bool preemption = false;  ///< The vCPU it displaced could have gone on.
+  hal::CpuId from = 0;      ///< The vCPU that was running.
+  std::uint64_t time = 0;   ///< That vCPU's clock, cycles (0: not known).
   bool operator==(const Decision& o) const noexcept { return step == o.step && cpu == o.cpu; }
 };
 
 /// Parses the text form of a schedule: one "STEP CPU" pair per line, '#' starts a comment.
-/// Steps must increase. On error returns nullopt and sets `error` naming the line.
+/// Steps must increase. On error returns nullopt and sets `error` naming the line. A comment
+/// as format_schedule writes it gives back `preemption`, `from` and `time`.
 std::optional<std::vector<Decision>> parse_schedule(std::string_view text, std::string& error);
 
-/// The text form parse_schedule reads, with a comment per line saying what kind it is.
+/// The text form parse_schedule reads, with a comment per line saying what kind it is and,
+/// when known, which vCPU ran and its clock: "1169 1  # preemption: cpu 0 at cycle 2042".
 std::string format_schedule(const std::vector<Decision>& schedule);
 
 /// The ranges of the settable fields. The CLI's flags and the trace reader both check these,

@@ -1,0 +1,21 @@
+#pragma once
+// The command line that reproduces a run: one home for what `explore` prints, what `merge`
+// prints and what the trace viewer shows beside an event.
+
+#include <lockstep/sim/scenario_run.hpp>
+#include <string>
+
+namespace lockstep::sim {
+
+/// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
+std::string shell_quote(const std::string& s);
+
+/// `PROGRAM run --scenario ... --seed ...` with every option that shapes the schedule (strategy
+/// and its parameters, limits that differ from the defaults, faults, engine). A run of strategy
+/// `schedule` names `schedule_file` as its --schedule.
+std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file);
+
+/// The file `explore` writes a shrunk schedule of `o` to by default.
+std::string default_schedule_file(const RunOptions& o);
+
+}  // namespace lockstep::sim
