@@ -1,5 +1,4 @@
-// The core's interrupt entry: every back end calls it, once per vector,
-// interrupts disabled.
+// The core's interrupt entry: every back end calls it, once per vector, interrupts disabled.
 
 #include <lockstep/core/ipi.hpp>
 #include <lockstep/core/percpu.hpp>
@@ -12,12 +11,10 @@
 
 void lockstep::hal::interrupt_entry(Vector v) noexcept {
   using namespace lockstep::core;
-  void *base = percpu_base();
-  if (base == nullptr)
-    return; // Before this CPU's bring-up: nothing to deliver to.
-  PerCpu &cpu = *static_cast<PerCpu *>(base);
-  // The handler (and any task switched to on the way out) runs; the wait it
-  // interrupted waits on.
+  void* base = percpu_base();
+  if (base == nullptr) return;  // Before this CPU's bring-up: nothing to deliver to.
+  PerCpu& cpu = *static_cast<PerCpu*>(base);
+  // The handler (and any task switched to on the way out) runs; the wait it interrupted waits on.
   const detail::WaitPause running;
   ++cpu.counters.interrupts;
   ++cpu.irq_depth;

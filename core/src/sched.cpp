@@ -1,8 +1,7 @@
-// The per-CPU scheduler. Each CPU's idle loop runs on the CPU's own boot flow;
-// a task always switches back to its CPU's idle loop, which then decides what
-// to do with it (requeue, park, free) once the task is completely off the CPU.
-// That single rule makes migration safe: no task is ever queued while its
-// context is still being saved.
+// The per-CPU scheduler. Each CPU's idle loop runs on the CPU's own boot flow; a task always
+// switches back to its CPU's idle loop, which then decides what to do with it (requeue, park,
+// free) once the task is completely off the CPU. That single rule makes migration safe: no task
+// is ever queued while its context is still being saved.
 
 #include <array>
 #include <lockstep/core/cpu.hpp>
@@ -21,25 +20,20 @@ namespace {
 
 hal::Atomic<std::uint64_t> g_balance_violations{0};
 
-constexpr std::uint8_t as_u8(TaskState s) {
-  return static_cast<std::uint8_t>(s);
-}
-TaskState state_of(const Task &t) {
-  return static_cast<TaskState>(t.state.load(std::memory_order_acquire));
-}
+constexpr std::uint8_t as_u8(TaskState s) { return static_cast<std::uint8_t>(s); }
+TaskState state_of(const Task& t) { return static_cast<TaskState>(t.state.load(std::memory_order_acquire)); }
 
-/// From a task to its CPU's idle loop. Interrupts disabled. Returns when the
-/// task runs again, possibly on another CPU.
-void switch_to_idle(Task &t) noexcept {
-  PerCpu &cpu = this_cpu();
+/// From a task to its CPU's idle loop. Interrupts disabled. Returns when the task runs again,
+/// possibly on another CPU.
+void switch_to_idle(Task& t) noexcept {
+  PerCpu& cpu = this_cpu();
   cpu.prev = &t;
-  cpu.profile.depth = 0; // Profiler regions do not span a context switch.
+  cpu.profile.depth = 0;  // Profiler regions do not span a context switch.
   hal::context_switch(t.context, cpu.idle_context);
 }
 
-/// From the idle loop to `t`. Interrupts disabled. Returns when `t` switched
-/// back.
-void run_task(PerCpu &cpu, Task &t) noexcept {
+/// From the idle loop to `t`. Interrupts disabled. Returns when `t` switched back.
+void run_task(PerCpu& cpu, Task& t) noexcept {
   cpu.current = &t;
   cpu.idle_since.store(0, std::memory_order_relaxed);
   cpu.running_priority.store(t.priority, std::memory_order_relaxed);
@@ -55,190 +49,157 @@ void run_task(PerCpu &cpu, Task &t) noexcept {
   // Back on this CPU's idle loop: the task is off the CPU now.
   cpu.current = nullptr;
   cpu.running_priority.store(kIdlePriority, std::memory_order_relaxed);
-  Task *prev = cpu.prev;
+  Task* prev = cpu.prev;
   cpu.prev = nullptr;
   trace(TraceType::kTaskSwitch, 0, kIdleTask, 0);
-  if (prev == nullptr)
-    return;
+  if (prev == nullptr) return;
   ProfileScope scope(kLabelSwitch);
   switch (state_of(*prev)) {
-  case TaskState::kRunning: // Yielded or preempted.
-    prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);
-    if (!detail::enqueue_anywhere(cpu.id, *prev))
-      panic("a preempted task fits on no run queue", __FILE__, __LINE__);
-    break;
-  case TaskState::kBlocking: {
-    std::uint8_t expected = as_u8(TaskState::kBlocking);
-    if (!prev->state.compare_exchange_strong(
-            expected, as_u8(TaskState::kBlocked), std::memory_order_acq_rel)) {
-      // Woken while switching away (kWakePending): it runs again.
+    case TaskState::kRunning:  // Yielded or preempted.
       prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);
-      if (!detail::enqueue_anywhere(cpu.id, *prev))
-        panic("a woken task fits on no run queue", __FILE__, __LINE__);
+      if (!detail::enqueue_anywhere(cpu.id, *prev)) panic("a preempted task fits on no run queue", __FILE__, __LINE__);
+      break;
+    case TaskState::kBlocking: {
+      std::uint8_t expected = as_u8(TaskState::kBlocking);
+      if (!prev->state.compare_exchange_strong(expected, as_u8(TaskState::kBlocked), std::memory_order_acq_rel)) {
+        // Woken while switching away (kWakePending): it runs again.
+        prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);
+        if (!detail::enqueue_anywhere(cpu.id, *prev)) panic("a woken task fits on no run queue", __FILE__, __LINE__);
+      }
+      break;
     }
-    break;
-  }
-  case TaskState::kWakePending: // Woken before we even looked: it runs again.
-    prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);
-    if (!detail::enqueue_anywhere(cpu.id, *prev))
-      panic("a woken task fits on no run queue", __FILE__, __LINE__);
-    break;
-  case TaskState::kFinished:
-    ++cpu.counters.tasks_finished;
-    trace(TraceType::kTaskFinish, 0, prev->id);
-    detail::free_task(*prev);
-    break;
-  default:
-    panic("task in an impossible state after switching off its CPU", __FILE__,
-          __LINE__);
+    case TaskState::kWakePending:  // Woken before we even looked: it runs again.
+      prev->state.store(as_u8(TaskState::kRunnable), std::memory_order_release);
+      if (!detail::enqueue_anywhere(cpu.id, *prev)) panic("a woken task fits on no run queue", __FILE__, __LINE__);
+      break;
+    case TaskState::kFinished:
+      ++cpu.counters.tasks_finished;
+      trace(TraceType::kTaskFinish, 0, prev->id);
+      detail::free_task(*prev);
+      break;
+    default:
+      panic("task in an impossible state after switching off its CPU", __FILE__, __LINE__);
   }
 }
 
 /// Runnable tasks of a CPU: its queue plus the one it runs.
-std::uint32_t cpu_load(const PerCpu &cpu) noexcept {
-  return cpu.run_queue.length() +
-         (cpu.running_priority.load(std::memory_order_relaxed) != kIdlePriority
-              ? 1
-              : 0);
+std::uint32_t cpu_load(const PerCpu& cpu) noexcept {
+  return cpu.run_queue.length() + (cpu.running_priority.load(std::memory_order_relaxed) != kIdlePriority ? 1 : 0);
 }
 
-/// A busy CPU with work to spare wakes idle CPUs so they steal it (they sleep
-/// without a tick).
-void kick_idle_cpus(PerCpu &self) noexcept {
-  // Called from a running task's tick, or from the idle loop right before it
-  // runs one task. Either way one task stays here; the rest is spare.
+/// A busy CPU with work to spare wakes idle CPUs so they steal it (they sleep without a tick).
+void kick_idle_cpus(PerCpu& self) noexcept {
+  // Called from a running task's tick, or from the idle loop right before it runs one task.
+  // Either way one task stays here; the rest is spare.
   const std::uint32_t load = cpu_load(self);
   std::uint32_t spare = load > 0 ? load - 1 : 0;
-  if (spare == 0)
-    return;
+  if (spare == 0) return;
   const hal::CpuId n = cpu_count();
   RescheduleBatch batch;
   for (hal::CpuId k = 1; k < n && spare > 0; ++k) {
     const hal::CpuId c = (self.id + k) % n;
-    if (cpu_is_online(c) &&
-        cpu_record(c).idle_since.load(std::memory_order_relaxed) != 0) {
+    if (cpu_is_online(c) && cpu_record(c).idle_since.load(std::memory_order_relaxed) != 0) {
       request_reschedule(c);
       --spare;
     }
   }
 }
 
-Task *pick_next(PerCpu &cpu) noexcept {
+Task* pick_next(PerCpu& cpu) noexcept {
   ProfileScope scope(kLabelPick);
-  if (Task *t = dequeue_task(cpu.id))
-    return t;
-  if (load_balance(cpu.id) != 0)
-    return dequeue_task(cpu.id);
+  if (Task* t = dequeue_task(cpu.id)) return t;
+  if (load_balance(cpu.id) != 0) return dequeue_task(cpu.id);
   return nullptr;
 }
 
-void idle_loop(bool (*done)(void *), void *arg) noexcept {
+void idle_loop(bool (*done)(void*), void* arg) noexcept {
   for (;;) {
-    PerCpu &cpu = this_cpu();
-    if (done != nullptr && done(arg))
-      return;
+    PerCpu& cpu = this_cpu();
+    if (done != nullptr && done(arg)) return;
     if (cpu.stop != StopRequest::kNone) {
       detail::go_offline(cpu);
       continue;
     }
-    if (Task *t = pick_next(cpu)) {
+    if (Task* t = pick_next(cpu)) {
       run_task(cpu, *t);
       continue;
     }
     if (cpu.idle_since.load(std::memory_order_relaxed) == 0)
       cpu.idle_since.store(hal::cycle_counter() | 1, std::memory_order_relaxed);
-    // Tickless idle: an idle CPU needs no tick (busy CPUs kick it when they
-    // have work to spare), and a ticking idle CPU would only burn time on
-    // emulated machines.
+    // Tickless idle: an idle CPU needs no tick (busy CPUs kick it when they have work to
+    // spare), and a ticking idle CPU would only burn time on emulated machines.
     const bool ticking = boot_config().tick_period != 0;
-    if (ticking)
-      hal::timer_stop();
-    // Interrupts are off: a wake-up that arrives after the checks above stays
-    // pending, so the wait returns at once instead of missing it.
+    if (ticking) hal::timer_stop();
+    // Interrupts are off: a wake-up that arrives after the checks above stays pending, so the
+    // wait returns at once instead of missing it.
     hal::wait_for_interrupt();
-    if (ticking)
-      hal::timer_set_periodic(boot_config().tick_period);
+    if (ticking) hal::timer_set_periodic(boot_config().tick_period);
     hal::irq_enable();
     (void)hal::irq_save_disable();
   }
 }
 
-} // namespace
+}  // namespace
 
-void detail::reset_sched() noexcept {
-  g_balance_violations.store(0, std::memory_order_relaxed);
-}
+void detail::reset_sched() noexcept { g_balance_violations.store(0, std::memory_order_relaxed); }
 
-EnqueueResult enqueue_task(hal::CpuId cpu, Task &t) noexcept {
-  if (cpu >= cpu_count())
-    return EnqueueResult::kOffline;
-  PerCpu &target = cpu_record(cpu);
+EnqueueResult enqueue_task(hal::CpuId cpu, Task& t) noexcept {
+  if (cpu >= cpu_count()) return EnqueueResult::kOffline;
+  PerCpu& target = cpu_record(cpu);
   EnqueueResult r;
   std::uint32_t length = 0;
   {
     IrqSpinlockGuard guard(target.run_queue.lock());
-    if (target.cpu_state() != CpuState::kOnline)
-      return EnqueueResult::kOffline;
+    if (target.cpu_state() != CpuState::kOnline) return EnqueueResult::kOffline;
     r = target.run_queue.push(t, cpu);
     length = target.run_queue.length();
   }
-  if (r != EnqueueResult::kOk)
-    return r;
+  if (r != EnqueueResult::kOk) return r;
   trace(TraceType::kTaskEnqueue, 0, t.id, cpu);
   trace(TraceType::kRunQueueLength, 0, length, cpu);
   if (cpu != hal::current_cpu_id()) {
-    const std::uint8_t running =
-        target.running_priority.load(std::memory_order_relaxed);
-    if (running == kIdlePriority || running < t.priority)
-      request_reschedule(cpu);
+    const std::uint8_t running = target.running_priority.load(std::memory_order_relaxed);
+    if (running == kIdlePriority || running < t.priority) request_reschedule(cpu);
   }
   return r;
 }
 
-Task *dequeue_task(hal::CpuId cpu) noexcept {
-  PerCpu &target = cpu_record(cpu);
-  if (target.run_queue.length() == 0)
-    return nullptr;
+Task* dequeue_task(hal::CpuId cpu) noexcept {
+  PerCpu& target = cpu_record(cpu);
+  if (target.run_queue.length() == 0) return nullptr;
   IrqSpinlockGuard guard(target.run_queue.lock());
   return target.run_queue.pop();
 }
 
-bool detail::enqueue_anywhere(hal::CpuId preferred, Task &t) noexcept {
+bool detail::enqueue_anywhere(hal::CpuId preferred, Task& t) noexcept {
   const hal::CpuId n = cpu_count();
   for (hal::CpuId k = 0; k < n; ++k) {
     const hal::CpuId c = (preferred + k) % n;
-    if (enqueue_task(c, t) == EnqueueResult::kOk)
-      return true;
+    if (enqueue_task(c, t) == EnqueueResult::kOk) return true;
   }
   return false;
 }
 
-StealPlan choose_victim(std::span<const std::uint32_t> loads,
-                        std::span<const bool> eligible,
-                        hal::CpuId self) noexcept {
+StealPlan choose_victim(std::span<const std::uint32_t> loads, std::span<const bool> eligible, hal::CpuId self) noexcept {
   StealPlan plan;
-  if (self >= loads.size())
-    return plan;
+  if (self >= loads.size()) return plan;
   std::uint32_t best = 0;
   for (hal::CpuId c = 0; c < loads.size(); ++c) {
-    if (c == self || c >= eligible.size() || !eligible[c])
-      continue;
+    if (c == self || c >= eligible.size() || !eligible[c]) continue;
     if (loads[c] > best) {
       best = loads[c];
       plan.victim = c;
     }
   }
   const std::uint32_t mine = loads[self];
-  if (plan.victim == hal::kInvalidCpu || best < 2 || best < mine + 2)
-    return StealPlan{};
+  if (plan.victim == hal::kInvalidCpu || best < 2 || best < mine + 2) return StealPlan{};
   plan.count = (best - mine) / 2;
   return plan;
 }
 
 std::uint32_t load_balance(hal::CpuId cpu) noexcept {
   const hal::CpuId n = cpu_count();
-  if (n < 2 || cpu >= n)
-    return 0;
+  if (n < 2 || cpu >= n) return 0;
   ProfileScope scope(kLabelSteal);
   std::array<std::uint32_t, hal::kMaxCpus> loads;
   std::array<bool, hal::kMaxCpus> eligible;
@@ -246,106 +207,87 @@ std::uint32_t load_balance(hal::CpuId cpu) noexcept {
     loads[c] = cpu_load(cpu_record(c));
     eligible[c] = cpu_is_online(c);
   }
-  const StealPlan plan =
-      choose_victim({loads.data(), n}, {eligible.data(), n}, cpu);
-  if (plan.victim == hal::kInvalidCpu)
-    return 0;
-  PerCpu &self = cpu_record(cpu);
-  PerCpu &victim = cpu_record(plan.victim);
+  const StealPlan plan = choose_victim({loads.data(), n}, {eligible.data(), n}, cpu);
+  if (plan.victim == hal::kInvalidCpu) return 0;
+  PerCpu& self = cpu_record(cpu);
+  PerCpu& victim = cpu_record(plan.victim);
   // Two run queues are always locked in CPU-id order.
-  PerCpu &first = cpu < plan.victim ? self : victim;
-  PerCpu &second = cpu < plan.victim ? victim : self;
-  Task *moved[kRunQueueCapacity];
+  PerCpu& first = cpu < plan.victim ? self : victim;
+  PerCpu& second = cpu < plan.victim ? victim : self;
+  Task* moved[kRunQueueCapacity];
   std::uint32_t count = 0;
   {
     IrqSpinlockGuard g1(first.run_queue.lock());
     IrqSpinlockGuard g2(second.run_queue.lock());
-    if (self.cpu_state() != CpuState::kOnline)
-      return 0;
+    if (self.cpu_state() != CpuState::kOnline) return 0;
     const std::uint32_t room = kRunQueueCapacity - self.run_queue.length();
     std::uint32_t want = plan.count < room ? plan.count : room;
     // Re-check under the locks: the estimate may be stale.
     const std::uint32_t vl = cpu_load(victim), sl = cpu_load(self);
-    if (vl < sl + 2)
-      return 0;
-    if (want > (vl - sl) / 2)
-      want = (vl - sl) / 2;
+    if (vl < sl + 2) return 0;
+    if (want > (vl - sl) / 2) want = (vl - sl) / 2;
     count = victim.run_queue.take(moved, want);
-    for (std::uint32_t i = 0; i < count; ++i)
-      (void)self.run_queue.push(*moved[i], cpu);
+    for (std::uint32_t i = 0; i < count; ++i) (void)self.run_queue.push(*moved[i], cpu);
   }
   if (count != 0) {
-    PerCpu &me = this_cpu();
+    PerCpu& me = this_cpu();
     ++me.counters.steals;
     me.counters.stolen_tasks += count;
     trace(TraceType::kTaskSteal, 0, count, plan.victim);
-    // A thief with work to spare passes it on at once: spreading then takes
-    // log2(CPUs) steals instead of waiting a tick per round.
-    if (&me == &self)
-      kick_idle_cpus(self);
+    // A thief with work to spare passes it on at once: spreading then takes log2(CPUs) steals
+    // instead of waiting a tick per round.
+    if (&me == &self) kick_idle_cpus(self);
   }
   return count;
 }
 
 void rebalance_all() noexcept {
   const hal::CpuId n = cpu_count();
-  const BootConfig &config = boot_config();
+  const BootConfig& config = boot_config();
   const hal::Cycles period = config.tick_period * config.balance_ticks;
   const hal::Cycles now = hal::cycle_counter();
   bool someone_busy = false;
   for (hal::CpuId c = 0; c < n; ++c)
-    if (cpu_is_online(c) && cpu_load(cpu_record(c)) >= 2)
-      someone_busy = true;
-  if (!someone_busy)
-    return;
+    if (cpu_is_online(c) && cpu_load(cpu_record(c)) >= 2) someone_busy = true;
+  if (!someone_busy) return;
   RescheduleBatch batch;
   for (hal::CpuId c = 0; c < n; ++c) {
-    PerCpu &cpu = cpu_record(c);
-    if (!cpu_is_online(c) || cpu.run_queue.length() != 0)
-      continue;
+    PerCpu& cpu = cpu_record(c);
+    if (!cpu_is_online(c) || cpu.run_queue.length() != 0) continue;
     const hal::Cycles since = cpu.idle_since.load(std::memory_order_relaxed);
-    if (since == 0)
-      continue;
-    // The bound is two balancing periods: one for the idle CPU to notice, one
-    // for us to run.
-    if (period != 0 && now > since && now - since > 2 * period)
-      g_balance_violations.fetch_add(1, std::memory_order_relaxed);
-    if (load_balance(c) != 0)
-      request_reschedule(c);
+    if (since == 0) continue;
+    // The bound is two balancing periods: one for the idle CPU to notice, one for us to run.
+    if (period != 0 && now > since && now - since > 2 * period) g_balance_violations.fetch_add(1, std::memory_order_relaxed);
+    if (load_balance(c) != 0) request_reschedule(c);
   }
 }
 
-std::uint64_t balance_violations() noexcept {
-  return g_balance_violations.load(std::memory_order_relaxed);
-}
+std::uint64_t balance_violations() noexcept { return g_balance_violations.load(std::memory_order_relaxed); }
 
-Task *current_task() noexcept { return this_cpu().current; }
+Task* current_task() noexcept { return this_cpu().current; }
 
 void yield() noexcept {
   const hal::IrqState saved = hal::irq_save_disable();
-  Task *t = this_cpu().current;
+  Task* t = this_cpu().current;
   LOCKSTEP_ASSERT(t != nullptr, "yield() outside a task");
   (void)detail::lockdep_check_block("yield()");
-  LOCKSTEP_ASSERT(this_cpu().preempt_count == 0,
-                  "yield() with a spinlock held");
+  LOCKSTEP_ASSERT(this_cpu().preempt_count == 0, "yield() with a spinlock held");
   switch_to_idle(*t);
   hal::irq_restore(saved);
 }
 
-void detail::finish_current_task(Task &t) noexcept {
-  LOCKSTEP_ASSERT(this_cpu().preempt_count == 0,
-                  "task finished with a spinlock held");
+void detail::finish_current_task(Task& t) noexcept {
+  LOCKSTEP_ASSERT(this_cpu().preempt_count == 0, "task finished with a spinlock held");
   t.state.store(as_u8(TaskState::kFinished), std::memory_order_release);
   switch_to_idle(t);
   panic("a finished task was resumed", __FILE__, __LINE__);
 }
 
 void Event::wait() noexcept {
-  if (signaled())
-    return;
+  if (signaled()) return;
   (void)detail::lockdep_check_block("Event::wait()");
   const hal::IrqState saved = hal::irq_save_disable();
-  Task *t = this_cpu().current;
+  Task* t = this_cpu().current;
   LOCKSTEP_ASSERT(t != nullptr, "Event::wait() outside a task");
   bool block = false;
   {
@@ -360,8 +302,7 @@ void Event::wait() noexcept {
     }
   }
   if (block) {
-    LOCKSTEP_ASSERT(this_cpu().preempt_count == 0,
-                    "Event::wait() with a spinlock held");
+    LOCKSTEP_ASSERT(this_cpu().preempt_count == 0, "Event::wait() with a spinlock held");
     trace(TraceType::kTaskBlock, 0, t->id);
     switch_to_idle(*t);
   }
@@ -370,7 +311,7 @@ void Event::wait() noexcept {
 
 void Event::signal() noexcept {
   signaled_.store(1, std::memory_order_release);
-  Task *list = nullptr;
+  Task* list = nullptr;
   {
     auto waiters = waiters_.lock_irq();
     list = *waiters;
@@ -380,7 +321,7 @@ void Event::signal() noexcept {
     ++signals_;
   }
   while (list != nullptr) {
-    Task *next = list->next;
+    Task* next = list->next;
     list->blocked_on = nullptr;
     wake_task(*list);
     list = next;
@@ -388,35 +329,29 @@ void Event::signal() noexcept {
 }
 
 void Completion::done() noexcept {
-  if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
-      waiter_ != hal::current_cpu_id())
+  if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1 && waiter_ != hal::current_cpu_id())
     (void)send_ipi(waiter_, IpiKind::kReschedule);
 }
 
-void wake_task(Task &t) noexcept {
+void wake_task(Task& t) noexcept {
   for (;;) {
     std::uint8_t s = t.state.load(std::memory_order_acquire);
     if (s == as_u8(TaskState::kBlocking)) {
-      if (t.state.compare_exchange_strong(s, as_u8(TaskState::kWakePending),
-                                          std::memory_order_acq_rel))
-        return;
+      if (t.state.compare_exchange_strong(s, as_u8(TaskState::kWakePending), std::memory_order_acq_rel)) return;
     } else if (s == as_u8(TaskState::kBlocked)) {
-      if (t.state.compare_exchange_strong(s, as_u8(TaskState::kRunnable),
-                                          std::memory_order_acq_rel)) {
-        const hal::CpuId target =
-            cpu_is_online(t.last_cpu) ? t.last_cpu : hal::current_cpu_id();
+      if (t.state.compare_exchange_strong(s, as_u8(TaskState::kRunnable), std::memory_order_acq_rel)) {
+        const hal::CpuId target = cpu_is_online(t.last_cpu) ? t.last_cpu : hal::current_cpu_id();
         trace(TraceType::kTaskWake, 0, t.id, target);
-        if (!detail::enqueue_anywhere(target, t))
-          panic("a woken task fits on no run queue", __FILE__, __LINE__);
+        if (!detail::enqueue_anywhere(target, t)) panic("a woken task fits on no run queue", __FILE__, __LINE__);
         return;
       }
     } else {
-      return; // Already awake.
+      return;  // Already awake.
     }
   }
 }
 
-void run_scheduler_until(bool (*done)(void *), void *arg) noexcept {
+void run_scheduler_until(bool (*done)(void*), void* arg) noexcept {
   const hal::IrqState saved = hal::irq_save_disable();
   idle_loop(done, arg);
   this_cpu().idle_since.store(0, std::memory_order_relaxed);
@@ -430,25 +365,21 @@ void run_scheduler() noexcept {
 }
 
 void scheduler_tick() noexcept {
-  PerCpu &cpu = this_cpu();
+  PerCpu& cpu = this_cpu();
   profile_sample_tick();
-  if (Task *t = cpu.current;
-      t != nullptr && ++t->ticks_in_slice >= boot_config().slice_ticks)
-    cpu.need_resched = true;
+  if (Task* t = cpu.current; t != nullptr && ++t->ticks_in_slice >= boot_config().slice_ticks) cpu.need_resched = true;
   kick_idle_cpus(cpu);
-  if (cpu.id == 0 && boot_config().balance_ticks != 0 &&
-      ++cpu.ticks_since_balance >= boot_config().balance_ticks) {
+  if (cpu.id == 0 && boot_config().balance_ticks != 0 && ++cpu.ticks_since_balance >= boot_config().balance_ticks) {
     cpu.ticks_since_balance = 0;
     rebalance_all();
   }
 }
 
 void preempt_on_irq_exit() noexcept {
-  PerCpu &cpu = this_cpu();
-  if (!cpu.need_resched || cpu.current == nullptr || cpu.preempt_count != 0)
-    return;
+  PerCpu& cpu = this_cpu();
+  if (!cpu.need_resched || cpu.current == nullptr || cpu.preempt_count != 0) return;
   cpu.need_resched = false;
   switch_to_idle(*cpu.current);
 }
 
-} // namespace lockstep::core
+}  // namespace lockstep::core

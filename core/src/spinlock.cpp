@@ -6,56 +6,48 @@
 
 namespace lockstep::core {
 namespace {
-// Registered locks form a list for the report. Registration happens at init or
-// under the registry lock; the report reads the list when the machine is
-// quiescent.
-LockStats *g_registered = nullptr;
+// Registered locks form a list for the report. Registration happens at init or under the
+// registry lock; the report reads the list when the machine is quiescent.
+LockStats* g_registered = nullptr;
 RawSpinlock g_registry_lock{"lock-registry"};
-} // namespace
+}  // namespace
 
 void detail::reset_locks() noexcept { g_registered = nullptr; }
 
-void register_lock_stats(LockStats &stats) noexcept {
+void register_lock_stats(LockStats& stats) noexcept {
   IrqSpinlockGuard guard(g_registry_lock);
-  for (LockStats *s = g_registered; s != nullptr; s = s->next_registered)
-    if (s == &stats)
-      return;
+  for (LockStats* s = g_registered; s != nullptr; s = s->next_registered)
+    if (s == &stats) return;
   stats.next_registered = g_registered;
   g_registered = &stats;
 }
 
-const LockStats *registered_locks() noexcept { return g_registered; }
+const LockStats* registered_locks() noexcept { return g_registered; }
 
-void detail::note_lock_contended(LockStats &stats,
-                                 hal::Cycles waited) noexcept {
+void detail::note_lock_contended(LockStats& stats, hal::Cycles waited) noexcept {
   ++stats.contended;
   stats.spin_cycles += waited;
-  trace(TraceType::kLockAcquired, 0,
-        waited > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(waited),
+  trace(TraceType::kLockAcquired, 0, waited > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(waited),
         reinterpret_cast<std::uintptr_t>(&stats));
 }
 
-void detail::recursive_acquire(const LockStats &stats) noexcept {
+void detail::recursive_acquire(const LockStats& stats) noexcept {
   TextBuffer text;
   text.format("recursive acquire of lock '{}'", stats.name);
   text.put('\0');
-  panic(text.data(), __FILE__,
-        __LINE__); // panic() copies the text before it halts.
+  panic(text.data(), __FILE__, __LINE__);  // panic() copies the text before it halts.
 }
 
 void RawSpinlock::lock_contended(hal::CpuId me) noexcept {
-  if (owner_.holder.load(std::memory_order_relaxed) == me)
-    detail::recursive_acquire(owner_.stats);
-  trace(TraceType::kLockContended, 0, 0,
-        reinterpret_cast<std::uintptr_t>(&owner_.stats));
+  if (owner_.holder.load(std::memory_order_relaxed) == me) detail::recursive_acquire(owner_.stats);
+  trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&owner_.stats));
   const hal::Cycles start = hal::cycle_counter();
   const std::uintptr_t outer_wait = detail::begin_lock_wait(&owner_);
   std::uint32_t spins = 0;
   do {
     while (word_.load(std::memory_order_relaxed) != 0) {
       hal::relax();
-      if (++spins % detail::kWaitCheckPeriod == 0)
-        detail::check_wait_cycle();
+      if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
     }
   } while (word_.exchange(1, std::memory_order_acquire) != 0);
   acquired(me);
@@ -69,17 +61,14 @@ void TicketSpinlock::lock() noexcept {
   const hal::CpuId me = hal::current_cpu_id();
   const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
   if (serving_.load(std::memory_order_acquire) != ticket) {
-    if (owner_.holder.load(std::memory_order_relaxed) == me)
-      detail::recursive_acquire(owner_.stats);
-    trace(TraceType::kLockContended, 0, 0,
-          reinterpret_cast<std::uintptr_t>(&owner_.stats));
+    if (owner_.holder.load(std::memory_order_relaxed) == me) detail::recursive_acquire(owner_.stats);
+    trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&owner_.stats));
     const hal::Cycles start = hal::cycle_counter();
     const std::uintptr_t outer_wait = detail::begin_lock_wait(&owner_);
     std::uint32_t spins = 0;
     while (serving_.load(std::memory_order_acquire) != ticket) {
       hal::relax();
-      if (++spins % detail::kWaitCheckPeriod == 0)
-        detail::check_wait_cycle();
+      if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
     }
     owner_.holder.store(me, std::memory_order_relaxed);
     ++owner_.stats.acquisitions;
@@ -96,9 +85,7 @@ void TicketSpinlock::lock() noexcept {
 bool TicketSpinlock::try_lock() noexcept {
   preempt_disable();
   std::uint32_t ticket = serving_.load(std::memory_order_acquire);
-  if (next_.compare_exchange_strong(ticket, ticket + 1,
-                                    std::memory_order_acquire,
-                                    std::memory_order_relaxed)) {
+  if (next_.compare_exchange_strong(ticket, ticket + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
     owner_.holder.store(hal::current_cpu_id(), std::memory_order_relaxed);
     ++owner_.stats.acquisitions;
     detail::lockdep_acquired(owner_);
@@ -108,28 +95,25 @@ bool TicketSpinlock::try_lock() noexcept {
   return false;
 }
 
-// Preemption counts live in the per-CPU record and preemption happens only at
-// interrupt exit with a zero count. Raising the count reads this CPU's record
-// and then writes it: an interrupt between the two could preempt the task (the
-// count is still zero) and resume it on another CPU, which would then raise the
-// count of the CPU it left (seen on KVM: a later yield() there reported a
-// spinlock held). So the raise runs with interrupts off. Lowering needs no
-// guard: the count is non-zero throughout, so nothing can preempt in between.
+// Preemption counts live in the per-CPU record and preemption happens only at interrupt exit
+// with a zero count. Raising the count reads this CPU's record and then writes it: an interrupt
+// between the two could preempt the task (the count is still zero) and resume it on another CPU,
+// which would then raise the count of the CPU it left (seen on KVM: a later yield() there
+// reported a spinlock held). So the raise runs with interrupts off. Lowering needs no guard: the
+// count is non-zero throughout, so nothing can preempt in between.
 void preempt_disable() noexcept {
   const hal::IrqState saved = hal::irq_save_disable();
-  if (void *base = hal::percpu_base())
-    ++static_cast<PerCpu *>(base)->preempt_count;
+  if (void* base = hal::percpu_base()) ++static_cast<PerCpu*>(base)->preempt_count;
   hal::irq_restore(saved);
 }
 
 void preempt_enable() noexcept {
-  if (void *base = hal::percpu_base())
-    --static_cast<PerCpu *>(base)->preempt_count;
+  if (void* base = hal::percpu_base()) --static_cast<PerCpu*>(base)->preempt_count;
 }
 
 bool preemptible() noexcept {
-  void *base = hal::percpu_base();
-  return base != nullptr && static_cast<PerCpu *>(base)->preempt_count == 0;
+  void* base = hal::percpu_base();
+  return base != nullptr && static_cast<PerCpu*>(base)->preempt_count == 0;
 }
 
-} // namespace lockstep::core
+}  // namespace lockstep::core

@@ -14,23 +14,20 @@
 namespace lockstep::sim {
 namespace {
 
-/// "; blocked: task 3 on event 'x' since cycle 4120 (cpu 1), never signalled;
-/// ..." for a run that stopped, so a lost wake-up reads as one. Empty when no
-/// task waits.
+/// "; blocked: task 3 on event 'x' since cycle 4120 (cpu 1), never signalled; ..." for a run
+/// that stopped, so a lost wake-up reads as one. Empty when no task waits.
 std::string blocked_tasks_text() {
   std::string text;
   core::for_each_blocked_task(
-      [](const core::BlockedTask &t, void *out) {
-        auto &s = *static_cast<std::string *>(out);
+      [](const core::BlockedTask& t, void* out) {
+        auto& s = *static_cast<std::string*>(out);
         s += s.empty() ? "; blocked: " : "; ";
-        s += fmt::format("task {} on event '{}' since cycle {} (cpu {}), ",
-                         t.id, t.event->name(), t.since, t.cpu);
+        s += fmt::format("task {} on event '{}' since cycle {} (cpu {}), ", t.id, t.event->name(), t.since, t.cpu);
         if (t.event->signals() == 0) {
           s += "never signalled";
         } else {
-          s += fmt::format("last signalled at cycle {} by cpu {} ({} signals)",
-                           t.event->last_signal(), t.event->last_signal_cpu(),
-                           t.event->signals());
+          s += fmt::format("last signalled at cycle {} by cpu {} ({} signals)", t.event->last_signal(),
+                           t.event->last_signal_cpu(), t.event->signals());
         }
       },
       &text);
@@ -41,9 +38,8 @@ constexpr std::size_t kCpuStackSize = 64 * 1024;
 constexpr std::size_t kTaskStackSize = 64 * 1024;
 constexpr std::size_t kTasks = 1024;
 
-/// Host memory a run hands to the core. Reserved once per process, committed
-/// lazily by the kernel on first touch, and reused run after run (explore pays
-/// for it once).
+/// Host memory a run hands to the core. Reserved once per process, committed lazily by the
+/// kernel on first touch, and reused run after run (explore pays for it once).
 struct Arena {
   std::span<std::byte> cpu_stacks;
   std::span<std::byte> task_stacks;
@@ -51,12 +47,9 @@ struct Arena {
   std::vector<core::TraceRecord> trace;
 
   static std::span<std::byte> reserve(std::size_t bytes) {
-    void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-      throw std::runtime_error(
-          "cannot reserve memory for the emulated machine");
-    return {static_cast<std::byte *>(p), bytes};
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("cannot reserve memory for the emulated machine");
+    return {static_cast<std::byte*>(p), bytes};
   }
   Arena() {
     cpu_stacks = reserve(hal::kMaxCpus * kCpuStackSize);
@@ -64,46 +57,44 @@ struct Arena {
   }
 };
 
-Arena &arena() {
+Arena& arena() {
   static Arena a;
   return a;
 }
 
 struct BootArgs {
   core::BootConfig config;
-  const Scenario *scenario = nullptr;
+  const Scenario* scenario = nullptr;
   core::WorkloadResult result;
   bool print_report = false;
 };
 
-void boot_main(void *p) {
-  auto &args = *static_cast<BootArgs *>(p);
+void boot_main(void* p) {
+  auto& args = *static_cast<BootArgs*>(p);
   core::init(args.config);
   core::boot_aps();
   args.result = run_registered(*args.scenario);
-  if (args.print_report)
-    core::print_report();
+  if (args.print_report) core::print_report();
   core::shutdown_others();
 }
 
-} // namespace
+}  // namespace
 
-ScenarioRun run_scenario(const RunOptions &options) {
+ScenarioRun run_scenario(const RunOptions& options) {
   ScenarioRun run;
-  const Scenario *scenario = find_scenario(options.scenario);
+  const Scenario* scenario = find_scenario(options.scenario);
   if (scenario == nullptr) {
     run.reason = fmt::format("unknown scenario '{}'", options.scenario);
     return run;
   }
-  Arena &a = arena();
-  const hal::CpuId cpus = std::max<hal::CpuId>(
-      1, std::min<hal::CpuId>(options.machine.cpus, hal::kMaxCpus));
+  Arena& a = arena();
+  const hal::CpuId cpus = std::max<hal::CpuId>(1, std::min<hal::CpuId>(options.machine.cpus, hal::kMaxCpus));
   a.trace.resize(options.trace_records_per_cpu * cpus);
 
   BootArgs args;
   args.scenario = scenario;
   args.print_report = options.print_core_report;
-  core::BootConfig &c = args.config;
+  core::BootConfig& c = args.config;
   c.cpu_stacks = a.cpu_stacks;
   c.cpu_stack_size = kCpuStackSize;
   c.tasks = a.tasks;
@@ -111,43 +102,35 @@ ScenarioRun run_scenario(const RunOptions &options) {
   c.task_stack_size = kTaskStackSize;
   c.trace = a.trace;
   c.tick_period = options.tick_period;
-  c.ap_timeout =
-      options.engine == Engine::kParallel ? 2'000'000'000 : 5'000'000;
+  c.ap_timeout = options.engine == Engine::kParallel ? 2'000'000'000 : 5'000'000;
   c.check_timing = options.engine != Engine::kParallel;
 
   emu::MachineConfig machine = options.machine;
   machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);
-  core::lockdep_enable(options.lockdep &&
-                       options.engine == Engine::kDeterministic);
+  core::lockdep_enable(options.lockdep && options.engine == Engine::kDeterministic);
   core::lockdep_set_run_tag(options.machine.seed);
   machine.stop_on_halt = [] { return core::panic_message() != nullptr; };
-  // A schedule's decisions are few: recording them costs nothing and tells
-  // where each happened.
-  if (machine.strategy == emu::Strategy::kSchedule)
-    machine.record_decisions = true;
-  run.machine = options.engine == Engine::kParallel
-                    ? emu::run_parallel(machine, boot_main, &args)
-                    : emu::run_deterministic(machine, boot_main, &args);
+  // A schedule's decisions are few: recording them costs nothing and tells where each happened.
+  if (machine.strategy == emu::Strategy::kSchedule) machine.record_decisions = true;
+  run.machine = options.engine == Engine::kParallel ? emu::run_parallel(machine, boot_main, &args)
+                                                    : emu::run_deterministic(machine, boot_main, &args);
   run.workload = args.result;
   run.totals = core::collect_totals();
   run.trace.resize(cpus);
   run.trace_lost.resize(cpus);
   for (hal::CpuId cpu = 0; cpu < cpus && cpu < core::cpu_count(); ++cpu) {
-    const core::TraceRing &ring = core::trace_ring(cpu);
+    const core::TraceRing& ring = core::trace_ring(cpu);
     run.trace[cpu].reserve(ring.slots.size());
-    ring.for_each(
-        [&](const core::TraceRecord &r) { run.trace[cpu].push_back(r); });
+    ring.for_each([&](const core::TraceRecord& r) { run.trace[cpu].push_back(r); });
     run.trace_lost[cpu] = ring.lost();
   }
-  if (const char *p = core::panic_message()) {
+  if (const char* p = core::panic_message()) {
     run.reason = fmt::format("panic: {}", p);
   } else if (run.machine.status != emu::RunStatus::kFinished) {
-    run.reason =
-        fmt::format("machine stopped: {}{}", emu::to_string(run.machine.status),
-                    blocked_tasks_text());
+    run.reason = fmt::format("machine stopped: {}{}", emu::to_string(run.machine.status), blocked_tasks_text());
   } else if (!run.workload.passed) {
     run.reason = run.workload.reason;
-  } else if (const char *report = core::lockdep_report()) {
+  } else if (const char* report = core::lockdep_report()) {
     run.reason = fmt::format("lockdep: {}", report);
   } else {
     run.passed = true;
@@ -156,8 +139,6 @@ ScenarioRun run_scenario(const RunOptions &options) {
   return run;
 }
 
-std::string outcome_line(const ScenarioRun &run) {
-  return run.passed ? "pass" : "FAIL: " + run.reason;
-}
+std::string outcome_line(const ScenarioRun& run) { return run.passed ? "pass" : "FAIL: " + run.reason; }
 
-} // namespace lockstep::sim
+}  // namespace lockstep::sim

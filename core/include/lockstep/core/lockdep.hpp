@@ -36,7 +36,7 @@ bool lockdep_enabled() noexcept;
 /// A number naming the run in report sites (the sweep's seed). Before a run.
 void lockdep_set_run_tag(std::uint64_t tag) noexcept;
 /// The first report of this run (cleared by init()), or nullptr.
-const char *lockdep_report() noexcept;
+const char* lockdep_report() noexcept;
 /// Forgets every class, edge and usage (a new sweep). Quiescent machine only.
 void lockdep_forget() noexcept;
 
@@ -44,17 +44,17 @@ namespace detail {
 struct LockOwner;
 /// The lock hooks: `lock` is about to be taken (edges; any context), was taken
 /// (held), was released. No-ops while the validator is off.
-void lockdep_will_acquire(const LockOwner &lock) noexcept;
-void lockdep_acquired(const LockOwner &lock) noexcept;
-void lockdep_released(const LockOwner &lock) noexcept;
+void lockdep_will_acquire(const LockOwner& lock) noexcept;
+void lockdep_acquired(const LockOwner& lock) noexcept;
+void lockdep_released(const LockOwner& lock) noexcept;
 /// This CPU is about to wait for a cross-CPU call.
 void lockdep_check_call_wait() noexcept;
 /// This task is about to block (`what`: "Event::wait", "yield"); a held
 /// spinlock is a report. True if the caller may go on.
-bool lockdep_check_block(const char *what) noexcept;
+bool lockdep_check_block(const char* what) noexcept;
 /// init(): a new run (clears the report and every CPU's held locks; keeps the
 /// graph).
 void lockdep_run_start() noexcept;
-} // namespace detail
+}  // namespace detail
 
-} // namespace lockstep::core
+}  // namespace lockstep::core

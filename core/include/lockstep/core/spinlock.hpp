@@ -1,21 +1,17 @@
 #pragma once
-// Spinlocks. Two kinds, one interface (lock / try_lock / unlock, usable with
-// std::scoped_lock on the host):
-//  - RawSpinlock: test-and-test-and-set. Cheapest uncontended and highest
-//  throughput under
+// Spinlocks. Two kinds, one interface (lock / try_lock / unlock, usable with std::scoped_lock
+// on the host):
+//  - RawSpinlock: test-and-test-and-set. Cheapest uncontended and highest throughput under
 //    contention; not fair.
-//  - TicketSpinlock: FIFO ticket lock. Fair: waiters acquire in arrival order,
-//  so no CPU
-//    starves. We chose a ticket lock over MCS because our critical sections are
-//    short and our CPU counts moderate: the ticket lock is two words, needs no
-//    per-waiter node, and has a fast uncontended path; MCS wins only with many
-//    CPUs spinning on one line.
-// Every spin calls hal::relax(). Every lock records its holder CPU for
-// assertions; acquiring a lock this CPU already holds is reported (panic naming
-// the lock), never a silent deadlock. A waiter records what it waits for in its
-// per-CPU record and, every kWaitCheckPeriod spins, follows the chain of waits:
-// one that leads back to itself is a deadlock, reported at once with the cycle
-// (detail::check_wait_cycle). Holding a lock disables preemption.
+//  - TicketSpinlock: FIFO ticket lock. Fair: waiters acquire in arrival order, so no CPU
+//    starves. We chose a ticket lock over MCS because our critical sections are short and our
+//    CPU counts moderate: the ticket lock is two words, needs no per-waiter node, and has a
+//    fast uncontended path; MCS wins only with many CPUs spinning on one line.
+// Every spin calls hal::relax(). Every lock records its holder CPU for assertions; acquiring a
+// lock this CPU already holds is reported (panic naming the lock), never a silent deadlock.
+// A waiter records what it waits for in its per-CPU record and, every kWaitCheckPeriod spins,
+// follows the chain of waits: one that leads back to itself is a deadlock, reported at once
+// with the cycle (detail::check_wait_cycle). Holding a lock disables preemption.
 
 #include <cstdint>
 #include <lockstep/core/irq_guard.hpp>
@@ -28,21 +24,19 @@
 
 namespace lockstep::core {
 
-/// Contention statistics of one lock, updated by the holder only (so without
-/// atomics).
+/// Contention statistics of one lock, updated by the holder only (so without atomics).
 struct LockStats {
-  const char *name = "lock";
+  const char* name = "lock";
   std::uint64_t acquisitions = 0;
   std::uint64_t contended = 0;
   hal::Cycles spin_cycles = 0;
-  LockStats *next_registered = nullptr;
+  LockStats* next_registered = nullptr;
 };
 
-/// Makes a lock's statistics part of the profiler report. Any context;
-/// idempotent.
-void register_lock_stats(LockStats &stats) noexcept;
+/// Makes a lock's statistics part of the profiler report. Any context; idempotent.
+void register_lock_stats(LockStats& stats) noexcept;
 /// The registered locks, most recent first (quiescent machine only).
-const LockStats *registered_locks() noexcept;
+const LockStats* registered_locks() noexcept;
 
 namespace detail {
 /// Who holds a lock, and its name: what the wait-for check follows and reports.
@@ -54,51 +48,45 @@ struct LockOwner {
 /// Spins between two looks at the chain of waits.
 inline constexpr std::uint32_t kWaitCheckPeriod = 32;
 
-/// This CPU starts waiting for `lock`. Returns the wait it interrupts (an
-/// interrupt handler can contend while the interrupted code waits), which
-/// end_wait() restores. Any context.
-std::uintptr_t begin_lock_wait(const LockOwner *lock) noexcept;
-/// This CPU starts waiting for its cross-CPU call on `target`. As
-/// begin_lock_wait.
+/// This CPU starts waiting for `lock`. Returns the wait it interrupts (an interrupt handler can
+/// contend while the interrupted code waits), which end_wait() restores. Any context.
+std::uintptr_t begin_lock_wait(const LockOwner* lock) noexcept;
+/// This CPU starts waiting for its cross-CPU call on `target`. As begin_lock_wait.
 std::uintptr_t begin_call_wait(hal::CpuId target) noexcept;
 /// This CPU stops waiting for a while (see WaitPause). As begin_lock_wait.
 std::uintptr_t pause_wait() noexcept;
 /// The wait begun last is over; `outer` is what its begin returned.
 void end_wait(std::uintptr_t outer) noexcept;
-/// While one lives, this CPU runs (an interrupt handler, the calls it serves)
-/// instead of waiting: the wait it interrupts is hidden from the check and
-/// comes back at the end. Without it a CPU holding a lock in such code would
-/// look blocked by the wait it paused.
+/// While one lives, this CPU runs (an interrupt handler, the calls it serves) instead of
+/// waiting: the wait it interrupts is hidden from the check and comes back at the end. Without
+/// it a CPU holding a lock in such code would look blocked by the wait it paused.
 class WaitPause {
-public:
+ public:
   WaitPause() noexcept : outer_(pause_wait()) {}
   ~WaitPause() { end_wait(outer_); }
-  WaitPause(const WaitPause &) = delete;
-  WaitPause &operator=(const WaitPause &) = delete;
+  WaitPause(const WaitPause&) = delete;
+  WaitPause& operator=(const WaitPause&) = delete;
 
-private:
+ private:
   std::uintptr_t outer_;
 };
-/// Follows the chain of waits from this CPU; a chain that comes back is a
-/// deadlock: panics with the cycle once it has been seen twice in a row
-/// unchanged. Called by waiting CPUs only.
+/// Follows the chain of waits from this CPU; a chain that comes back is a deadlock: panics with
+/// the cycle once it has been seen twice in a row unchanged. Called by waiting CPUs only.
 void check_wait_cycle() noexcept;
 
 /// Tracer and profiler hook for a contended acquisition.
-void note_lock_contended(LockStats &stats, hal::Cycles waited) noexcept;
-[[noreturn]] void recursive_acquire(const LockStats &stats) noexcept;
-} // namespace detail
+void note_lock_contended(LockStats& stats, hal::Cycles waited) noexcept;
+[[noreturn]] void recursive_acquire(const LockStats& stats) noexcept;
+}  // namespace detail
 
 class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
-public:
-  constexpr explicit RawSpinlock(const char *name = "spinlock") noexcept {
-    owner_.stats.name = name;
-  }
-  RawSpinlock(const RawSpinlock &) = delete;
-  RawSpinlock &operator=(const RawSpinlock &) = delete;
+ public:
+  constexpr explicit RawSpinlock(const char* name = "spinlock") noexcept { owner_.stats.name = name; }
+  RawSpinlock(const RawSpinlock&) = delete;
+  RawSpinlock& operator=(const RawSpinlock&) = delete;
 
-  /// Spins until acquired. Any context; with interrupts enabled only if no
-  /// interrupt handler takes this lock. Acquire ordering.
+  /// Spins until acquired. Any context; with interrupts enabled only if no interrupt handler
+  /// takes this lock. Acquire ordering.
   void lock() noexcept LOCKSTEP_ACQUIRE() {
     preempt_disable();
     detail::lockdep_will_acquire(owner_);
@@ -113,8 +101,7 @@ public:
   /// Acquires if free. Never spins. Acquire ordering on success.
   bool try_lock() noexcept LOCKSTEP_TRY_ACQUIRE(true) {
     preempt_disable();
-    if (word_.load(std::memory_order_relaxed) == 0 &&
-        !word_.exchange(1, std::memory_order_acquire)) {
+    if (word_.load(std::memory_order_relaxed) == 0 && !word_.exchange(1, std::memory_order_acquire)) {
       acquired(hal::current_cpu_id());
       return true;
     }
@@ -131,12 +118,11 @@ public:
   }
 
   bool is_held_by_current_cpu() const noexcept {
-    return owner_.holder.load(std::memory_order_relaxed) ==
-           hal::current_cpu_id();
+    return owner_.holder.load(std::memory_order_relaxed) == hal::current_cpu_id();
   }
-  LockStats &stats() noexcept { return owner_.stats; }
+  LockStats& stats() noexcept { return owner_.stats; }
 
-private:
+ private:
   void acquired(hal::CpuId me) noexcept {
     owner_.holder.store(me, std::memory_order_relaxed);
     ++owner_.stats.acquisitions;
@@ -149,15 +135,12 @@ private:
 };
 
 class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
-public:
-  constexpr explicit TicketSpinlock(const char *name = "ticket-lock") noexcept {
-    owner_.stats.name = name;
-  }
-  TicketSpinlock(const TicketSpinlock &) = delete;
-  TicketSpinlock &operator=(const TicketSpinlock &) = delete;
+ public:
+  constexpr explicit TicketSpinlock(const char* name = "ticket-lock") noexcept { owner_.stats.name = name; }
+  TicketSpinlock(const TicketSpinlock&) = delete;
+  TicketSpinlock& operator=(const TicketSpinlock&) = delete;
 
-  /// Spins until this CPU's ticket is served. FIFO among waiters. Acquire
-  /// ordering.
+  /// Spins until this CPU's ticket is served. FIFO among waiters. Acquire ordering.
   void lock() noexcept LOCKSTEP_ACQUIRE();
   /// Acquires only if nobody holds or waits. Acquire ordering on success.
   bool try_lock() noexcept LOCKSTEP_TRY_ACQUIRE(true);
@@ -165,21 +148,18 @@ public:
   void unlock() noexcept LOCKSTEP_RELEASE() {
     detail::lockdep_released(owner_);
     owner_.holder.store(hal::kInvalidCpu, std::memory_order_relaxed);
-    serving_.store(serving_.load(std::memory_order_relaxed) + 1,
-                   std::memory_order_release);
+    serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     preempt_enable();
   }
 
   bool is_held_by_current_cpu() const noexcept {
-    return owner_.holder.load(std::memory_order_relaxed) ==
-           hal::current_cpu_id();
+    return owner_.holder.load(std::memory_order_relaxed) == hal::current_cpu_id();
   }
-  LockStats &stats() noexcept { return owner_.stats; }
+  LockStats& stats() noexcept { return owner_.stats; }
 
-private:
+ private:
   hal::Atomic<std::uint32_t> next_{0};
-  // On its own cache line: the holder's writes to the rest must not disturb the
-  // waiters' spin.
+  // On its own cache line: the holder's writes to the rest must not disturb the waiters' spin.
   alignas(64) hal::Atomic<std::uint32_t> serving_{0};
   detail::LockOwner owner_;
 };
@@ -187,27 +167,24 @@ private:
 /// Holds `lock` for its scope.
 template <class Lock>
 class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY SpinlockGuard {
-public:
-  explicit SpinlockGuard(Lock &lock) noexcept LOCKSTEP_ACQUIRE(lock)
-      : lock_(lock) {
-    lock_.lock();
-  }
+ public:
+  explicit SpinlockGuard(Lock& lock) noexcept LOCKSTEP_ACQUIRE(lock) : lock_(lock) { lock_.lock(); }
   ~SpinlockGuard() LOCKSTEP_RELEASE() { lock_.unlock(); }
-  SpinlockGuard(const SpinlockGuard &) = delete;
-  SpinlockGuard &operator=(const SpinlockGuard &) = delete;
-  SpinlockGuard(SpinlockGuard &&) = delete;
-  SpinlockGuard &operator=(SpinlockGuard &&) = delete;
+  SpinlockGuard(const SpinlockGuard&) = delete;
+  SpinlockGuard& operator=(const SpinlockGuard&) = delete;
+  SpinlockGuard(SpinlockGuard&&) = delete;
+  SpinlockGuard& operator=(SpinlockGuard&&) = delete;
 
-private:
-  Lock &lock_;
+ private:
+  Lock& lock_;
 };
 
-/// Disables interrupts, then takes `lock`; releases the lock, then restores
-/// interrupts. Use it for every lock an interrupt handler may also take.
+/// Disables interrupts, then takes `lock`; releases the lock, then restores interrupts. Use it
+/// for every lock an interrupt handler may also take.
 template <class Lock>
 class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY IrqSpinlockGuard {
-public:
-  explicit IrqSpinlockGuard(Lock &lock) noexcept LOCKSTEP_ACQUIRE(lock)
+ public:
+  explicit IrqSpinlockGuard(Lock& lock) noexcept LOCKSTEP_ACQUIRE(lock)
       : saved_(hal::irq_save_disable()), lock_(lock) {
     lock_.lock();
   }
@@ -215,62 +192,61 @@ public:
     lock_.unlock();
     hal::irq_restore(saved_);
   }
-  IrqSpinlockGuard(const IrqSpinlockGuard &) = delete;
-  IrqSpinlockGuard &operator=(const IrqSpinlockGuard &) = delete;
-  IrqSpinlockGuard(IrqSpinlockGuard &&) = delete;
-  IrqSpinlockGuard &operator=(IrqSpinlockGuard &&) = delete;
+  IrqSpinlockGuard(const IrqSpinlockGuard&) = delete;
+  IrqSpinlockGuard& operator=(const IrqSpinlockGuard&) = delete;
+  IrqSpinlockGuard(IrqSpinlockGuard&&) = delete;
+  IrqSpinlockGuard& operator=(IrqSpinlockGuard&&) = delete;
 
-private:
+ private:
   hal::IrqState saved_;
-  Lock &lock_;
+  Lock& lock_;
 };
 
 /// A value that can only be reached with its lock held.
-template <class T, class Lock = RawSpinlock> class Spinlock {
-public:
+template <class T, class Lock = RawSpinlock>
+class Spinlock {
+ public:
   template <class... Args>
-  constexpr explicit Spinlock(const char *name, Args &&...args) noexcept
-      : lock_(name), value_(static_cast<Args &&>(args)...) {}
+  constexpr explicit Spinlock(const char* name, Args&&... args) noexcept : lock_(name), value_(static_cast<Args&&>(args)...) {}
 
   /// Access to the value for the guard's lifetime.
   class [[nodiscard]] Guard {
-  public:
-    explicit Guard(Spinlock &s) noexcept : guard_(s.lock_), value_(s.value_) {}
-    T &operator*() noexcept { return value_; }
-    T *operator->() noexcept { return &value_; }
-    Guard(const Guard &) = delete;
-    Guard &operator=(const Guard &) = delete;
+   public:
+    explicit Guard(Spinlock& s) noexcept : guard_(s.lock_), value_(s.value_) {}
+    T& operator*() noexcept { return value_; }
+    T* operator->() noexcept { return &value_; }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
 
-  private:
+   private:
     SpinlockGuard<Lock> guard_;
-    T &value_;
+    T& value_;
   };
 
   /// As Guard, with interrupts disabled for its lifetime.
   class [[nodiscard]] IrqGuard {
-  public:
-    explicit IrqGuard(Spinlock &s) noexcept
-        : guard_(s.lock_), value_(s.value_) {}
-    T &operator*() noexcept { return value_; }
-    T *operator->() noexcept { return &value_; }
-    IrqGuard(const IrqGuard &) = delete;
-    IrqGuard &operator=(const IrqGuard &) = delete;
+   public:
+    explicit IrqGuard(Spinlock& s) noexcept : guard_(s.lock_), value_(s.value_) {}
+    T& operator*() noexcept { return value_; }
+    T* operator->() noexcept { return &value_; }
+    IrqGuard(const IrqGuard&) = delete;
+    IrqGuard& operator=(const IrqGuard&) = delete;
 
-  private:
+   private:
     IrqSpinlockGuard<Lock> guard_;
-    T &value_;
+    T& value_;
   };
 
   Guard lock() noexcept { return Guard(*this); }
   IrqGuard lock_irq() noexcept { return IrqGuard(*this); }
-  Lock &raw() noexcept { return lock_; }
-  /// The value without the lock: for reports on a quiescent machine, where a
-  /// CPU that stopped may still hold it.
-  const T &quiescent_value() const noexcept LOCKSTEP_NO_TSA { return value_; }
+  Lock& raw() noexcept { return lock_; }
+  /// The value without the lock: for reports on a quiescent machine, where a CPU that stopped
+  /// may still hold it.
+  const T& quiescent_value() const noexcept LOCKSTEP_NO_TSA { return value_; }
 
-private:
+ private:
   Lock lock_;
   T value_ LOCKSTEP_GUARDED_BY(lock_);
 };
 
-} // namespace lockstep::core
+}  // namespace lockstep::core

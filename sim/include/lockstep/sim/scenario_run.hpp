@@ -1,6 +1,6 @@
 #pragma once
-// Running a core workload on an emulated machine: the glue between the engines
-// (hal/emu) and the core, used by the CLI, the tests and the benchmarks.
+// Running a core workload on an emulated machine: the glue between the engines (hal/emu) and
+// the core, used by the CLI, the tests and the benchmarks.
 
 #include <cstdint>
 #include <lockstep/core/report.hpp>
@@ -18,30 +18,27 @@ struct RunOptions {
   emu::MachineConfig machine;
   std::string scenario = "boot";
   Engine engine = Engine::kDeterministic;
-  std::size_t trace_records_per_cpu = 8192; ///< 0 disables tracing.
-  hal::Cycles tick_period =
-      20'000; ///< Virtual cycles (det) or host ns (parallel).
-  bool print_core_report =
-      false;           ///< Append the core's own report to the console.
-  bool lockdep = true; ///< The lock validator (core/lockdep.hpp), deterministic
-                       ///< engine only.
+  std::size_t trace_records_per_cpu = 8192;  ///< 0 disables tracing.
+  hal::Cycles tick_period = 20'000;          ///< Virtual cycles (det) or host ns (parallel).
+  bool print_core_report = false;            ///< Append the core's own report to the console.
+  bool lockdep = true;                       ///< The lock validator (core/lockdep.hpp); deterministic engine only.
 };
 
 struct ScenarioRun {
   emu::RunResult machine;
   core::WorkloadResult workload;
   bool passed = false;
-  std::string reason; ///< Why it failed (or "ok").
+  std::string reason;               ///< Why it failed (or "ok").
   core::Totals totals;
-  std::vector<std::vector<core::TraceRecord>> trace; ///< Per CPU, oldest first.
-  std::vector<std::uint64_t> trace_lost;             ///< Per CPU.
+  std::vector<std::vector<core::TraceRecord>> trace;  ///< Per CPU, oldest first.
+  std::vector<std::uint64_t> trace_lost;              ///< Per CPU.
 };
 
-/// Runs one scenario to the end. Never throws for a failing scenario; an
-/// unknown scenario name is reported as a failure with a reason.
-ScenarioRun run_scenario(const RunOptions &options);
+/// Runs one scenario to the end. Never throws for a failing scenario; an unknown scenario name
+/// is reported as a failure with a reason.
+ScenarioRun run_scenario(const RunOptions& options);
 
 /// One-line description of the outcome ("pass" or "FAIL: reason").
-std::string outcome_line(const ScenarioRun &run);
+std::string outcome_line(const ScenarioRun& run);
 
-} // namespace lockstep::sim
+}  // namespace lockstep::sim
