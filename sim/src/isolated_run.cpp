@@ -110,7 +110,9 @@ IsolatedRun run_isolated(const RunOptions& options) {
   r.event_hash = h.event_hash;
   r.reason.assign(data.data() + sizeof h, h.reason_len);
   r.decisions.resize(h.decision_count);
-  std::memcpy(r.decisions.data(), data.data() + sizeof h + h.reason_len, h.decision_count * sizeof(emu::Decision));
+  if (h.decision_count != 0) {  // memcpy's pointers must be valid even for zero bytes
+    std::memcpy(r.decisions.data(), data.data() + sizeof h + h.reason_len, h.decision_count * sizeof(emu::Decision));
+  }
   return r;
 }
 
