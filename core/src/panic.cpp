@@ -9,7 +9,7 @@ namespace lockstep::core {
 namespace {
 // 0: no panic; 1: a CPU is writing the message; 2: message published.
 hal::Atomic<std::uint32_t> g_panic_state{0};
-char g_message[512];
+char g_message[TextBuffer::kCapacity];
 }  // namespace
 
 void detail::reset_panic() noexcept {
@@ -23,7 +23,7 @@ void panic(const char* message, const char* file, int line) noexcept {
   std::uint32_t expected = 0;
   if (g_panic_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     TextBuffer text;
-    text.format("{} on cpu {}", message, cpu);
+    text.format("cpu {}: {}", cpu, message);
     text.put('\0');
     copy_string(g_message, sizeof g_message, text.data());
     g_panic_state.store(2, std::memory_order_release);

@@ -10,9 +10,11 @@
 // lock stayed taken throughout: a holder that let go in between would have ended the spin.
 
 #include <lockstep/core/cpu.hpp>
+#include <lockstep/core/lockdep.hpp>
 #include <lockstep/core/panic.hpp>
 #include <lockstep/core/percpu.hpp>
 #include <lockstep/core/print.hpp>
+#include <lockstep/core/task.hpp>
 
 #include "state.hpp"
 
@@ -43,18 +45,34 @@ hal::CpuId blocker(std::uintptr_t w) noexcept {
   return cannot_serve ? target : hal::kInvalidCpu;
 }
 
-void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuId next) noexcept {
-  if (const detail::LockOwner* lock = lock_of(w)) {
-    text.format("cpu {}{} waits for lock '{}' held by cpu {}", cpu, (w & kIrqOffBit) ? " (interrupts off)" : "",
-                lock->stats.name, next);
+/// What runs on `cpu`: "task 7", "task 7 in an interrupt handler", "the idle loop".
+void describe_context(TextBuffer& text, const PerCpu& cpu) noexcept {
+  if (cpu.current != nullptr) {
+    text.format("task {}", cpu.current->id);
   } else {
-    text.format("cpu {} waits for its cross-CPU call on cpu {}", cpu, next);
+    text.put("the idle loop");
   }
+  if (cpu.irq_depth != 0) text.put(" in an interrupt handler");
+}
+
+/// One link of the report (format: docs/ARCHITECTURE.md, "Deadlock report").
+void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuId next) noexcept {
+  const PerCpu& record = cpu_record(cpu);
+  text.format("cpu {} (", cpu);
+  describe_context(text, record);
+  text.put((w & kIrqOffBit) ? ", interrupts off" : "");
+  detail::lockdep_put_held(text, cpu);
+  if (const detail::LockOwner* lock = lock_of(w)) {
+    text.format(") waits for lock '{}' held by cpu {}", lock->stats.name, next);
+  } else {
+    text.format(") waits for its cross-CPU call on cpu {}", next);
+  }
+  text.format(" since cycle {}", record.wait_since.load(std::memory_order_relaxed));
 }
 
 [[noreturn]] void report_cycle(hal::CpuId me) noexcept {
   TextBuffer text;
-  text.put("deadlock: ");
+  text.put("deadlock: a cycle of waits: ");
   hal::CpuId cpu = me;
   for (hal::CpuId hops = 0; hops <= cpu_count(); ++hops) {
     const std::uintptr_t w = cpu_record(cpu).waits_for.load(std::memory_order_relaxed);
@@ -73,27 +91,32 @@ void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuI
 }  // namespace
 
 namespace {
-std::uintptr_t publish_wait(std::uintptr_t w) noexcept {
+/// `starts`: a new wait begins now (its start is reported); restoring an interrupted one keeps
+/// the start it had.
+std::uintptr_t publish_wait(std::uintptr_t w, bool starts) noexcept {
   if (hal::percpu_base() == nullptr) return 0;  // Before this CPU's bring-up: nothing to check.
   PerCpu& me = this_cpu();
   me.wait_cycle_seen = 0;
   const std::uintptr_t outer = me.waits_for.load(std::memory_order_relaxed);
-  if (outer != w) me.waits_for.store(w, std::memory_order_relaxed);
+  if (outer != w) {
+    me.waits_for.store(w, std::memory_order_relaxed);
+    if (starts) me.wait_since.store(hal::cycle_counter(), std::memory_order_relaxed);
+  }
   return outer;
 }
 }  // namespace
 
 std::uintptr_t detail::begin_lock_wait(const LockOwner* lock) noexcept {
-  return publish_wait(reinterpret_cast<std::uintptr_t>(lock) | irq_bit());
+  return publish_wait(reinterpret_cast<std::uintptr_t>(lock) | irq_bit(), true);
 }
 
 std::uintptr_t detail::begin_call_wait(hal::CpuId target) noexcept {
-  return publish_wait((std::uintptr_t{target} << 2) | kCallBit | irq_bit());
+  return publish_wait((std::uintptr_t{target} << 2) | kCallBit | irq_bit(), true);
 }
 
-std::uintptr_t detail::pause_wait() noexcept { return publish_wait(0); }
+std::uintptr_t detail::pause_wait() noexcept { return publish_wait(0, false); }
 
-void detail::end_wait(std::uintptr_t outer) noexcept { (void)publish_wait(outer); }
+void detail::end_wait(std::uintptr_t outer) noexcept { (void)publish_wait(outer, false); }
 
 void detail::check_wait_cycle() noexcept {
   if (hal::percpu_base() == nullptr) return;

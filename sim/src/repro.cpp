@@ -28,6 +28,7 @@ std::string run_command(const std::string& program, const RunOptions& o, const s
   if (o.machine.max_cycles != defaults.max_cycles) cmd += fmt::format(" --max-cycles {}", o.machine.max_cycles);
   if (o.machine.faults.any()) cmd += " --faults " + shell_quote(emu::format_faults(o.machine.faults));
   if (o.engine == Engine::kParallel) cmd += " --engine parallel";
+  if (!o.lockdep) cmd += " --lockdep off";
   return cmd;
 }
 

@@ -144,8 +144,11 @@ Action add_explore(CLI::App& app, const Context& ctx) {
     if (!outcome.failures.empty()) {
       RunOptions repro = base;
       repro.machine.seed = outcome.failures.front().seed;
-      fmt::print("reproduce: {}\n", repro_command(ctx, repro));
-      if (!o->no_shrink && base.engine == Engine::kDeterministic) shrink_and_print(ctx, repro, o->schedule_out);
+      if (print_reproduce(ctx, repro, outcome.failures.front().reason) && !o->no_shrink &&
+          base.engine == Engine::kDeterministic) {
+        core::lockdep_forget();  // The failing run is judged on its own, as `reproduce` will.
+        shrink_and_print(ctx, repro, o->schedule_out);
+      }
     }
     if (!o->out.empty()) {
       ExploreReport report;
@@ -157,6 +160,7 @@ Action add_explore(CLI::App& app, const Context& ctx) {
       report.max_steps = base.machine.max_steps;
       report.max_cycles = base.machine.max_cycles;
       report.faults = base.machine.faults.any() ? emu::format_faults(base.machine.faults) : std::string();
+      report.lockdep = base.lockdep;
       report.plan = plan;
       report.shards = {plan.shard_index};
       report.outcome = outcome;

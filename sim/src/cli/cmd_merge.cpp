@@ -19,10 +19,21 @@ ExploreReport load(const std::string& path) {
   return report_from_json(j, path);
 }
 
+/// The shards' lock graphs joined in this process's validator: an order one shard saw and its
+/// reverse in another is a report neither shard could make. It fails the run that closed it.
+void merge_shard_lock_graphs(ExploreOutcome& outcome) {
+  core::lockdep_forget();
+  for (const LockFact& fact : outcome.lock_facts)
+    if (const std::string report = merge_lock_facts({fact}); !report.empty())
+      (void)add_failure(outcome.failures, fact.run, "lockdep: " + report, /*verdict=*/false);
+  std::uint32_t cursor = 0;
+  outcome.lock_facts = new_lock_facts(cursor);  // The union, each fact once.
+}
+
 bool same_sweep(const ExploreReport& a, const ExploreReport& b) {
   return a.scenario == b.scenario && a.cpus == b.cpus && a.strategy == b.strategy && a.pct_depth == b.pct_depth &&
          a.pct_horizon == b.pct_horizon && a.max_steps == b.max_steps && a.max_cycles == b.max_cycles &&
-         a.faults == b.faults && a.plan.seed_start == b.plan.seed_start && a.plan.runs == b.plan.runs &&
+         a.faults == b.faults && a.lockdep == b.lockdep && a.plan.seed_start == b.plan.seed_start && a.plan.runs == b.plan.runs &&
          a.plan.shard_count == b.plan.shard_count;
 }
 
@@ -51,7 +62,10 @@ Action add_merge(CLI::App& app, const Context& ctx) {
       merged.outcome.seconds = std::max(merged.outcome.seconds, r.outcome.seconds);
       merged.outcome.stopped_early = merged.outcome.stopped_early || r.outcome.stopped_early;
       merged.outcome.failures.insert(merged.outcome.failures.end(), r.outcome.failures.begin(), r.outcome.failures.end());
+      merged.outcome.lock_facts.insert(merged.outcome.lock_facts.end(), r.outcome.lock_facts.begin(),
+                                       r.outcome.lock_facts.end());
     }
+    merge_shard_lock_graphs(merged.outcome);
     std::sort(merged.outcome.failures.begin(), merged.outcome.failures.end(),
               [](const auto& a, const auto& b) { return a.seed < b.seed; });
     merged.shards.assign(shards.begin(), shards.end());
@@ -71,10 +85,11 @@ Action add_merge(CLI::App& app, const Context& ctx) {
       repro.machine.pct_horizon = merged.pct_horizon;
       repro.machine.max_steps = merged.max_steps;
       repro.machine.max_cycles = merged.max_cycles;
+      repro.lockdep = merged.lockdep;
       std::string error;
       if (!merged.faults.empty())
         if (auto faults = emu::parse_faults(merged.faults, error)) repro.machine.faults = *faults;
-      fmt::print("reproduce: {}\n", repro_command(ctx, repro));
+      (void)print_reproduce(ctx, repro, merged.outcome.failures.front().reason);
     }
     if (!o->out.empty()) write_file_atomically(o->out, to_json(merged).dump(2) + "\n");
     return merged.outcome.failures.empty() ? 0 : 1;

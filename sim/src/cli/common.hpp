@@ -34,10 +34,11 @@ struct MachineFlags {
   std::string schedule;           ///< A schedule file (emu::parse_schedule): replaces --strategy.
   std::string faults;
   std::string engine = "det";
+  std::string lockdep = "on";
 };
 
 /// Adds --scenario, --cpus, --strategy, --pct-depth, --pct-horizon, --max-steps, --max-cycles,
-/// --faults (and --seed, --engine, --schedule if asked).
+/// --faults, --lockdep (and --seed, --engine, --schedule if asked).
 void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool with_engine,
                        bool scenario_required = true);
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <lockstep/sim/lock_facts.hpp>
 #include <lockstep/sim/scenario_run.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,6 +35,7 @@ struct SeedPlan {
 struct ExploreOutcome {
   std::uint64_t completed = 0;
   std::vector<ExploreFailure> failures;  ///< Sorted by seed.
+  std::vector<LockFact> lock_facts;      ///< The lock validator's merged graph (lock_facts.hpp).
   double seconds = 0;
   bool stopped_early = false;
 };
@@ -42,6 +44,11 @@ struct ExploreOutcome {
 /// global: never threads). Stops at the first failure unless `keep_going`. A crashing worker
 /// counts as a failure of the seed it was running. Progress goes to stderr.
 ExploreOutcome explore(const RunOptions& base, const SeedPlan& plan, unsigned jobs, bool keep_going);
+
+/// Records that `seed` failed; one failure per seed. A run's own `verdict` replaces what the
+/// merged lock graph said of the same seed (it is what running the seed again shows); a merged
+/// report never replaces a verdict. True if the seed is new.
+bool add_failure(std::vector<ExploreFailure>& failures, std::uint64_t seed, std::string reason, bool verdict);
 
 /// One seed's verdict: empty when it passed, else the reason.
 using SeedRunner = std::function<std::string(std::uint64_t seed)>;
@@ -59,10 +66,17 @@ struct ExploreReport {
   std::uint64_t max_steps = emu::MachineConfig{}.max_steps;
   std::uint64_t max_cycles = emu::MachineConfig{}.max_cycles;
   std::string faults;
+  bool lockdep = true;
   SeedPlan plan;
   std::vector<std::uint64_t> shards;  ///< Shard indices covered.
   ExploreOutcome outcome;
 };
+
+struct Context;
+/// Prints how to reproduce a failure with `reason`: `repro`'s command, or one per run when the
+/// reason is a lock validator report joining several runs. True if one run shows the failure
+/// (so it can be shrunk).
+bool print_reproduce(const Context& ctx, RunOptions repro, const std::string& reason);
 
 nlohmann::json to_json(const ExploreReport& r);
 /// Parses a result written by to_json. Throws InputError naming `name` and the problem.

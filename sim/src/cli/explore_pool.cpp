@@ -2,6 +2,7 @@
 // writes one fixed-size message per run to its pipe; the parent polls the pipes, shows
 // progress, and stops everyone at the first failure unless asked to keep going.
 
+#include <limits.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -15,21 +16,29 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <lockstep/sim/atomic_file.hpp>
+#include <lockstep/sim/lock_facts.hpp>
 
 #include "explore.hpp"
 
 namespace lockstep::sim::cli {
 namespace {
 
-constexpr std::size_t kReasonBytes = 200;
+constexpr std::size_t kReasonBytes = 2048;  // A whole report: the message stays below PIPE_BUF.
 
-/// One run's result on the wire (well below PIPE_BUF, so every write is atomic).
+/// One run's result on the wire (below PIPE_BUF, so every write is atomic).
+/// A run's verdict, or a fact the run's lock validator learned (sent before the verdict, so the
+/// parent merges the graphs of all workers: lock_facts.hpp).
+enum class MessageKind : std::uint32_t { kVerdict, kLockFact };
 struct Message {
-  std::uint64_t seed;
-  std::uint32_t passed;
+  MessageKind kind;
+  std::uint32_t passed;       ///< kVerdict. (kLockFact: the fact's kind.)
+  std::uint64_t seed;         ///< kVerdict: the seed. (kLockFact: the run that saw it.)
+  std::uint64_t time;         ///< kLockFact: the clock of the CPU that saw it.
+  std::uint32_t cpu;          ///< kLockFact: that CPU.
   std::uint32_t reason_len;
-  char reason[kReasonBytes];
+  char reason[kReasonBytes];  ///< kVerdict: why it failed. (kLockFact: "lock\0then".)
 };
+static_assert(sizeof(Message) <= PIPE_BUF);
 
 bool write_all(int fd, const void* data, std::size_t len) {
   const auto* p = static_cast<const char*>(data);
@@ -45,11 +54,38 @@ bool write_all(int fd, const void* data, std::size_t len) {
 
 Message message_for(std::uint64_t seed, const std::string& reason) {
   Message m{};
+  m.kind = MessageKind::kVerdict;
   m.seed = seed;
   m.passed = reason.empty() ? 1 : 0;
   m.reason_len = static_cast<std::uint32_t>(std::min(reason.size(), kReasonBytes));
   std::memcpy(m.reason, reason.data(), m.reason_len);
   return m;
+}
+
+Message message_for(const LockFact& f) {
+  Message m{};
+  m.kind = MessageKind::kLockFact;
+  m.passed = static_cast<std::uint32_t>(f.kind);
+  m.seed = f.run;
+  m.time = f.time;
+  m.cpu = f.cpu;
+  const std::string names = f.lock + '\0' + f.then;
+  m.reason_len = static_cast<std::uint32_t>(std::min(names.size(), kReasonBytes));
+  std::memcpy(m.reason, names.data(), m.reason_len);
+  return m;
+}
+
+LockFact fact_of(const Message& m) {
+  LockFact f;
+  f.kind = static_cast<core::LockdepFactKind>(std::min<std::uint32_t>(m.passed, 3));
+  f.run = m.seed;
+  f.time = m.time;
+  f.cpu = m.cpu;
+  const std::string names(m.reason, std::min<std::size_t>(m.reason_len, kReasonBytes));
+  const std::size_t cut = names.find('\0');
+  f.lock = names.substr(0, cut);
+  if (cut != std::string::npos) f.then = names.substr(cut + 1);
+  return f;
 }
 
 /// Exit status of a run process that stopped at a failure and wants a fresh successor.
@@ -69,9 +105,12 @@ constexpr int kFailedContinue = 10;
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // Stopped with its worker (the sweep's first failure).
       if (::getppid() == 1) ::_exit(0);
+      std::uint32_t facts_sent = 0;
       for (std::uint64_t j = next; j < plan.shard_runs(); j += jobs) {
         next = j;
         const std::string reason = run(plan.seed(j));
+        for (const LockFact& f : new_lock_facts(facts_sent))
+          if (const Message fm = message_for(f); !write_all(fd, &fm, sizeof fm)) ::_exit(3);
         const Message m = message_for(plan.seed(j), reason);
         if (!write_all(fd, &m, sizeof m)) ::_exit(3);
         next = j + jobs;
@@ -135,6 +174,16 @@ class Progress {
 
 }  // namespace
 
+bool add_failure(std::vector<ExploreFailure>& failures, std::uint64_t seed, std::string reason, bool verdict) {
+  for (ExploreFailure& f : failures) {
+    if (f.seed != seed) continue;
+    if (verdict) f.reason = std::move(reason);
+    return false;
+  }
+  failures.push_back({seed, std::move(reason)});
+  return true;
+}
+
 ExploreOutcome explore(const RunOptions& base, const SeedPlan& plan, unsigned jobs, bool keep_going) {
   RunOptions options = base;
   options.trace_records_per_cpu = 64;  // Rings do not affect the schedule; keep them cache-sized.
@@ -170,10 +219,10 @@ ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned job
   }
 
   bool stop = false;
-  auto fail = [&](std::uint64_t seed, std::string reason) {
-    out.failures.push_back({seed, std::move(reason)});
-    if (!keep_going) stop = true;
+  auto fail = [&](std::uint64_t seed, std::string reason, bool verdict = true) {
+    if (add_failure(out.failures, seed, std::move(reason), verdict) && !keep_going) stop = true;
   };
+  core::lockdep_forget();  // This process's graph becomes the union of the workers' graphs.
   std::size_t open = workers.size();
   while (open > 0 && !stop) {
     std::vector<pollfd> fds;
@@ -197,6 +246,12 @@ ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned job
           Message m;
           std::memcpy(&m, w.buffer.data(), sizeof m);
           w.buffer.erase(0, sizeof m);
+          if (m.kind == MessageKind::kLockFact) {
+            const LockFact fact = fact_of(m);
+            if (const std::string report = merge_lock_facts({fact}); !report.empty())
+              fail(fact.run, "lockdep: " + report, /*verdict=*/false);
+            continue;
+          }
           ++out.completed;
           w.next_j += jobs;
           if (!m.passed) fail(m.seed, std::string(m.reason, std::min<std::size_t>(m.reason_len, kReasonBytes)));
@@ -230,6 +285,8 @@ ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned job
     }
     if (w.fd >= 0) ::close(w.fd);
   }
+  std::uint32_t cursor = 0;
+  out.lock_facts = new_lock_facts(cursor);
   out.stopped_early = stop;
   out.seconds = progress.elapsed();
   progress.update(out.completed, out.failures.size(), true);

@@ -1,13 +1,67 @@
+#include <algorithm>
 #include <fmt/format.h>
 #include <lockstep/sim/atomic_file.hpp>
+#include <regex>
 
+#include "common.hpp"
 #include "explore.hpp"
 
 namespace lockstep::sim::cli {
+namespace {
+
+LockFact fact_from_json(const nlohmann::json& j, const std::string& name) {
+  LockFact f;
+  const std::string kind = j.at("kind").get<std::string>();
+  if (!parse_lock_fact_kind(kind, f.kind)) throw InputError(fmt::format("{}: unknown lock fact kind '{}'", name, kind));
+  f.lock = j.at("lock").get<std::string>();
+  if (f.kind == core::LockdepFactKind::kOrder) f.then = j.at("then").get<std::string>();
+  if (f.lock.empty() || (f.kind == core::LockdepFactKind::kOrder && f.then.empty()))
+    throw InputError(fmt::format("{}: a lock fact without a lock name", name));
+  f.run = j.at("run").get<std::uint64_t>();
+  f.cpu = j.at("cpu").get<std::uint32_t>();
+  f.time = j.at("cycle").get<std::uint64_t>();
+  return f;
+}
+
+/// The runs a lock validator report joins, if its sites come from several (the core says so at
+/// its end; each site reads "... of run N"); empty for any other report.
+std::vector<std::uint64_t> runs_joined(const std::string& reason) {
+  std::vector<std::uint64_t> runs;
+  if (reason.find(core::kLockdepAcrossRuns) == std::string::npos) return runs;
+  static const std::regex site(" of run ([0-9]+)");
+  for (std::sregex_iterator it(reason.begin(), reason.end(), site), end; it != end; ++it) {
+    const std::uint64_t seed = std::stoull((*it)[1].str());
+    if (std::find(runs.begin(), runs.end(), seed) == runs.end()) runs.push_back(seed);
+  }
+  return runs;
+}
+
+}  // namespace
+
+bool print_reproduce(const Context& ctx, RunOptions repro, const std::string& reason) {
+  const std::vector<std::uint64_t> runs = runs_joined(reason);
+  if (runs.empty()) {
+    fmt::print("reproduce: {}\n", repro_command(ctx, repro));
+    return true;
+  }
+  fmt::print("the report joins lock orders seen in different runs: no single run shows it, so there is no one "
+             "schedule to shrink; each run shows its part:\n");
+  for (const std::uint64_t seed : runs) {
+    repro.machine.seed = seed;
+    fmt::print("reproduce: {}\n", repro_command(ctx, repro));
+  }
+  return false;
+}
 
 nlohmann::json to_json(const ExploreReport& r) {
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& f : r.outcome.failures) failures.push_back({{"seed", f.seed}, {"reason", f.reason}});
+  nlohmann::json facts = nlohmann::json::array();
+  for (const LockFact& f : r.outcome.lock_facts) {
+    nlohmann::json fact = {{"kind", to_string(f.kind)}, {"lock", f.lock}, {"run", f.run}, {"cpu", f.cpu}, {"cycle", f.time}};
+    if (f.kind == core::LockdepFactKind::kOrder) fact["then"] = f.then;
+    facts.push_back(std::move(fact));
+  }
   return {{"format", "lockstep-explore-1"},
           {"scenario", r.scenario},
           {"cpus", r.cpus},
@@ -17,6 +71,7 @@ nlohmann::json to_json(const ExploreReport& r) {
           {"max_steps", r.max_steps},
           {"max_cycles", r.max_cycles},
           {"faults", r.faults},
+          {"lockdep", r.lockdep},
           {"seed_start", r.plan.seed_start},
           {"runs", r.plan.runs},
           {"shard_count", r.plan.shard_count},
@@ -24,7 +79,8 @@ nlohmann::json to_json(const ExploreReport& r) {
           {"completed", r.outcome.completed},
           {"stopped_early", r.outcome.stopped_early},
           {"seconds", r.outcome.seconds},
-          {"failures", failures}};
+          {"failures", failures},
+          {"lock_facts", facts}};
 }
 
 ExploreReport report_from_json(const nlohmann::json& j, const std::string& name) {
@@ -49,6 +105,8 @@ ExploreReport report_from_json(const nlohmann::json& j, const std::string& name)
     r.outcome.seconds = j.at("seconds").get<double>();
     for (const auto& f : j.at("failures"))
       r.outcome.failures.push_back({f.at("seed").get<std::uint64_t>(), f.at("reason").get<std::string>()});
+    r.lockdep = j.value("lockdep", true);
+    for (const auto& f : j.value("lock_facts", nlohmann::json::array())) r.outcome.lock_facts.push_back(fact_from_json(f, name));
     if (r.plan.shard_count == 0) throw InputError(fmt::format("{}: shard_count is 0", name));
     for (auto s : r.shards)
       if (s >= r.plan.shard_count) throw InputError(fmt::format("{}: shard {} out of range 0..{}", name, s, r.plan.shard_count - 1));

@@ -55,6 +55,11 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with
                    "Replay a schedule file (as `explore` writes for a shrunk failure) instead of a strategy");
   cmd.add_option("--faults", f.faults,
                  "Seeded faults, e.g. delay-ipi=0.1:5000,dup-ipi=0.05,lose-ipi=0.01,fail-start=3,unplug=2@10000");
+  cmd.add_option("--lockdep", f.lockdep,
+                 "The lock validator (lock order, IRQ safety, calls and blocking under locks) on the "
+                 "deterministic engine: on or off")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   if (with_engine)
     cmd.add_option("--engine", f.engine, "det (deterministic, default) or parallel (host threads, not reproducible)")
         ->check(CLI::IsMember({"det", "parallel"}))
@@ -87,6 +92,7 @@ RunOptions run_options_from(const MachineFlags& f) {
     o.machine.faults = *faults;
   }
   o.engine = f.engine == "parallel" ? Engine::kParallel : Engine::kDeterministic;
+  o.lockdep = f.lockdep == "on";
   if (f.pct_horizon != 0) {
     o.machine.pct_horizon = f.pct_horizon;
   } else if (o.machine.strategy == emu::Strategy::kPct) {

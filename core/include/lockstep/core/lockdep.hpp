@@ -1,27 +1,23 @@
 #pragma once
-// The lock validator (after Linux's lockdep,
-// Documentation/locking/lockdep-design.rst). Locks fall into classes by name
-// (every lock built with the same name string is one class, as the accounts of
-// an array of locks are). Each acquisition records, per class, the contexts it
-// was taken in, and, for every lock the CPU already holds, the edge "held A,
-// then took B". The graph lives for the whole process, so it covers every run
-// of a sweep: an order seen in one run and its reverse in another is reported
-// although neither run deadlocked. Rules:
+// The lock validator (after Linux's lockdep, Documentation/locking/lockdep-design.rst). Locks
+// fall into classes by name (every lock built with the same name is one class, as the accounts
+// of an array of locks are). Each acquisition records, per class, the contexts it was taken in,
+// and, for every lock the CPU already holds, the edge "held A, then took B". The graph lives for
+// the whole process, so it covers every run of a sweep: an order seen in one run and its reverse
+// in another is reported although neither run deadlocked. The facts it learns can be exported
+// and imported, so the host merges the graphs of a sweep's worker processes and shards. Rules:
 //   - a cycle in the lock order (ABBA, or longer);
-//   - a class taken in interrupt context and also in task context with
-//   interrupts enabled;
-//   - a cross-CPU call waited for while holding a class that is taken with
-//   interrupts off
-//     (a CPU spinning on it cannot take the call's IPI);
+//   - a class taken in interrupt context and also in task context with interrupts enabled;
+//   - a cross-CPU call waited for while holding a class that is taken with interrupts off (a
+//     CPU spinning on it cannot take the call's IPI);
 //   - blocking (Event::wait, yield) with a spinlock held.
-// Each report names the classes and one acquisition site per edge (run tag,
-// CPU, cycle).
+// Each report names the classes and one acquisition site per edge (run, CPU, cycle). The
+// report formats are specified in docs/ARCHITECTURE.md ("Lock validator").
 //
-// The tables are plain memory, for speed and so the validator adds no
-// scheduling point (a run's schedule is the same with it on or off; a report is
-// only recorded, the harness prints it): enable it only on a machine that runs
-// one CPU at a time, the deterministic engine. It is off unless enabled; the
-// kernels never enable it.
+// The tables are plain memory, for speed and so the validator adds no scheduling point (a run's
+// schedule is the same with it on or off; a report is only recorded, the harness prints it):
+// enable it only on a machine that runs one CPU at a time, the deterministic engine. It is off
+// unless enabled; the kernels never enable it.
 
 #include <cstdint>
 #include <lockstep/hal/types.hpp>
@@ -29,31 +25,56 @@
 namespace lockstep::core {
 
 inline constexpr std::uint32_t kMaxLockClasses = 64;
+/// Ends a report whose sites come from different runs (the host skips shrinking those).
+inline constexpr char kLockdepAcrossRuns[] = " (seen in different runs: no single run shows it)";
 
 /// Turns the validator on or off for the runs that follow. Before a run.
 void lockdep_enable(bool on) noexcept;
 bool lockdep_enabled() noexcept;
 /// A number naming the run in report sites (the sweep's seed). Before a run.
 void lockdep_set_run_tag(std::uint64_t tag) noexcept;
-/// The first report of this run (cleared by init()), or nullptr.
+/// The first report since the last run started (init()) or the last import began, or nullptr.
 const char* lockdep_report() noexcept;
 /// Forgets every class, edge and usage (a new sweep). Quiescent machine only.
 void lockdep_forget() noexcept;
 
+/// What the validator learned: an order edge or a context a class was used in.
+enum class LockdepFactKind : std::uint8_t { kOrder, kInIrq, kTaskIrqsOn, kIrqsOff };
+struct LockdepFact {
+  LockdepFactKind kind;
+  const char* lock;  ///< The class's name (for kOrder: the class held).
+  const char* then;  ///< kOrder: the class taken while `lock` was held; else nullptr.
+  std::uint64_t run;  ///< Where it was first seen: the run's tag, the CPU and its clock.
+  hal::CpuId cpu;
+  hal::Cycles time;
+};
+/// The facts learned so far, in the order learned: calls `fn` for facts `first`.. and returns
+/// how many there are. A caller that remembers the count sends only the new ones.
+std::uint32_t lockdep_facts(std::uint32_t first, void (*fn)(const LockdepFact&, void*), void* arg) noexcept;
+/// Adds a fact learned in another process; its rule is checked as if it had been seen here.
+/// `fact.lock` and `fact.then` must outlive the graph. Works while the validator is off.
+void lockdep_import(const LockdepFact& fact) noexcept;
+/// Starts a series of imports: clears the report, so lockdep_report() tells what they found.
+void lockdep_begin_import() noexcept;
+
+class TextBuffer;
+
 namespace detail {
 struct LockOwner;
-/// The lock hooks: `lock` is about to be taken (edges; any context), was taken
-/// (held), was released. No-ops while the validator is off.
+/// The lock hooks: `lock` is about to be taken (edges; any context), was taken (held), was
+/// released. No-ops while the validator is off.
 void lockdep_will_acquire(const LockOwner& lock) noexcept;
 void lockdep_acquired(const LockOwner& lock) noexcept;
 void lockdep_released(const LockOwner& lock) noexcept;
 /// This CPU is about to wait for a cross-CPU call.
 void lockdep_check_call_wait() noexcept;
-/// This task is about to block (`what`: "Event::wait", "yield"); a held
-/// spinlock is a report. True if the caller may go on.
+/// This task is about to block (`what`: "Event::wait", "yield"); a held spinlock is a report.
+/// True if the caller may go on.
 bool lockdep_check_block(const char* what) noexcept;
-/// init(): a new run (clears the report and every CPU's held locks; keeps the
-/// graph).
+/// Appends ", holding 'A' (since cycle N), ..." for the locks `cpu` holds; nothing while the
+/// validator is off (it is what tracks them). For the deadlock report.
+void lockdep_put_held(TextBuffer& text, hal::CpuId cpu) noexcept;
+/// init(): a new run (clears the report and every CPU's held locks; keeps the graph).
 void lockdep_run_start() noexcept;
 }  // namespace detail
 

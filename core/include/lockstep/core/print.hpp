@@ -13,7 +13,7 @@ namespace lockstep::core {
 /// A fixed buffer that formats into itself; text beyond its capacity is cut and marked "...".
 class TextBuffer {
  public:
-  static constexpr std::size_t kCapacity = 512;
+  static constexpr std::size_t kCapacity = 1024;  // A 4-CPU wait cycle with its held locks fits.
 
   void put(char c) noexcept {
     if (len_ < kCapacity) {

@@ -43,6 +43,8 @@ namespace detail {
 struct LockOwner {
   hal::Atomic<hal::CpuId> holder{hal::kInvalidCpu};
   LockStats stats;
+  /// The validator's class of this lock, cached (lockdep.cpp); written only while it is on.
+  mutable std::uint32_t lockdep_key = 0;
 };
 
 /// Spins between two looks at the chain of waits.
