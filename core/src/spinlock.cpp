@@ -45,12 +45,12 @@ void RawSpinlock::lock_contended(hal::CpuId me) noexcept {
   const std::uintptr_t outer_wait = detail::begin_lock_wait(&owner_);
   std::uint32_t spins = 0;
   do {
-    while (word_.load(std::memory_order_relaxed) != 0) {
+    while (owner_.holder.load(std::memory_order_relaxed) != hal::kInvalidCpu) {
       hal::relax();
       if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
     }
-  } while (word_.exchange(1, std::memory_order_acquire) != 0);
-  acquired(me);
+  } while (!try_take(me));
+  acquired();
   detail::end_wait(outer_wait);
   detail::note_lock_contended(owner_.stats, hal::cycle_counter() - start);
 }

@@ -142,9 +142,10 @@ Action add_explore(CLI::App& app, const Context& ctx) {
     for (std::size_t i = 0; i < outcome.failures.size() && i < kListed; ++i)
       fmt::print("FAIL seed {}: {}\n", outcome.failures[i].seed, outcome.failures[i].reason);
     if (!outcome.failures.empty()) {
+      const ExploreFailure& shown = best_witness(outcome.failures);
       RunOptions repro = base;
-      repro.machine.seed = outcome.failures.front().seed;
-      if (print_reproduce(ctx, repro, outcome.failures.front().reason) && !o->no_shrink &&
+      repro.machine.seed = shown.seed;
+      if (print_reproduce(ctx, repro, shown.reason) && !o->no_shrink &&
           base.engine == Engine::kDeterministic) {
         core::lockdep_forget();  // The failing run is judged on its own, as `reproduce` will.
         shrink_and_print(ctx, repro, o->schedule_out);

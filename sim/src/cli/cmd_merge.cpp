@@ -79,7 +79,8 @@ Action add_merge(CLI::App& app, const Context& ctx) {
       RunOptions repro;
       repro.scenario = merged.scenario;
       repro.machine.cpus = merged.cpus;
-      repro.machine.seed = merged.outcome.failures.front().seed;
+      const ExploreFailure& shown = best_witness(merged.outcome.failures);
+      repro.machine.seed = shown.seed;
       repro.machine.strategy = emu::parse_strategy(merged.strategy).value_or(emu::Strategy::kRandom);
       repro.machine.pct_depth = merged.pct_depth;
       repro.machine.pct_horizon = merged.pct_horizon;
@@ -89,7 +90,7 @@ Action add_merge(CLI::App& app, const Context& ctx) {
       std::string error;
       if (!merged.faults.empty())
         if (auto faults = emu::parse_faults(merged.faults, error)) repro.machine.faults = *faults;
-      (void)print_reproduce(ctx, repro, merged.outcome.failures.front().reason);
+      (void)print_reproduce(ctx, repro, shown.reason);
     }
     if (!o->out.empty()) write_file_atomically(o->out, to_json(merged).dump(2) + "\n");
     return merged.outcome.failures.empty() ? 0 : 1;

@@ -73,6 +73,9 @@ struct ExploreReport {
 };
 
 struct Context;
+/// The failure to reproduce first: the lowest seed that shows its failure on its own (a lock
+/// report joining several runs only if there is nothing else). `failures` is not empty.
+const ExploreFailure& best_witness(const std::vector<ExploreFailure>& failures);
 /// Prints how to reproduce a failure with `reason`: `repro`'s command, or one per run when the
 /// reason is a lock validator report joining several runs. True if one run shows the failure
 /// (so it can be shrunk).

@@ -219,8 +219,13 @@ ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned job
   }
 
   bool stop = false;
+  // A report of the merged lock graph stops the sweep only a few runs later: the workers' own
+  // verdicts may still show the same fault within one run, which is the better witness.
+  std::uint64_t stop_at = ~std::uint64_t{0};
   auto fail = [&](std::uint64_t seed, std::string reason, bool verdict = true) {
-    if (add_failure(out.failures, seed, std::move(reason), verdict) && !keep_going) stop = true;
+    if (!add_failure(out.failures, seed, std::move(reason), verdict) || keep_going) return;
+    if (verdict) stop = true;
+    stop_at = std::min<std::uint64_t>(stop_at, out.completed + 2 * jobs);
   };
   core::lockdep_forget();  // This process's graph becomes the union of the workers' graphs.
   std::size_t open = workers.size();
@@ -252,7 +257,7 @@ ExploreOutcome explore(const SeedRunner& run, const SeedPlan& plan, unsigned job
               fail(fact.run, "lockdep: " + report, /*verdict=*/false);
             continue;
           }
-          ++out.completed;
+          if (++out.completed >= stop_at) stop = true;
           w.next_j += jobs;
           if (!m.passed) fail(m.seed, std::string(m.reason, std::min<std::size_t>(m.reason_len, kReasonBytes)));
         }

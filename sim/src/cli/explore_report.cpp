@@ -38,6 +38,12 @@ std::vector<std::uint64_t> runs_joined(const std::string& reason) {
 
 }  // namespace
 
+const ExploreFailure& best_witness(const std::vector<ExploreFailure>& failures) {
+  for (const ExploreFailure& f : failures)
+    if (runs_joined(f.reason).empty()) return f;
+  return failures.front();
+}
+
 bool print_reproduce(const Context& ctx, RunOptions repro, const std::string& reason) {
   const std::vector<std::uint64_t> runs = runs_joined(reason);
   if (runs.empty()) {

@@ -93,18 +93,18 @@ class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
     preempt_disable();
     detail::lockdep_will_acquire(owner_);
     const hal::CpuId me = hal::current_cpu_id();
-    if (!word_.exchange(1, std::memory_order_acquire)) [[likely]] {
-      acquired(me);
+    if (!try_take(me)) [[unlikely]] {
+      lock_contended(me);
       return;
     }
-    lock_contended(me);
+    acquired();
   }
 
   /// Acquires if free. Never spins. Acquire ordering on success.
   bool try_lock() noexcept LOCKSTEP_TRY_ACQUIRE(true) {
     preempt_disable();
-    if (word_.load(std::memory_order_relaxed) == 0 && !word_.exchange(1, std::memory_order_acquire)) {
-      acquired(hal::current_cpu_id());
+    if (owner_.holder.load(std::memory_order_relaxed) == hal::kInvalidCpu && try_take(hal::current_cpu_id())) {
+      acquired();
       return true;
     }
     preempt_enable();
@@ -114,8 +114,7 @@ class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
   /// Releases. Holder only. Release ordering.
   void unlock() noexcept LOCKSTEP_RELEASE() {
     detail::lockdep_released(owner_);
-    owner_.holder.store(hal::kInvalidCpu, std::memory_order_relaxed);
-    word_.store(0, std::memory_order_release);
+    owner_.holder.store(hal::kInvalidCpu, std::memory_order_release);
     preempt_enable();
   }
 
@@ -125,14 +124,19 @@ class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
   LockStats& stats() noexcept { return owner_.stats; }
 
  private:
-  void acquired(hal::CpuId me) noexcept {
-    owner_.holder.store(me, std::memory_order_relaxed);
+  // The holder's id is the lock word: taking the lock and naming its holder are one atomic
+  // step, so no interrupt can find it taken by nobody (the wait-for check would not see a
+  // handler spinning on a lock its own CPU holds).
+  bool try_take(hal::CpuId me) noexcept {
+    hal::CpuId free = hal::kInvalidCpu;
+    return owner_.holder.compare_exchange_strong(free, me, std::memory_order_acquire, std::memory_order_relaxed);
+  }
+  void acquired() noexcept {
     ++owner_.stats.acquisitions;
     detail::lockdep_acquired(owner_);
   }
   void lock_contended(hal::CpuId me) noexcept;
 
-  hal::Atomic<std::uint32_t> word_{0};
   detail::LockOwner owner_;
 };
 
