@@ -100,7 +100,7 @@ TEST(TextBuffer, FormatsPlaceholders) {
 
 TEST(TextBuffer, TruncatesInsteadOfOverflowing) {
   TextBuffer b;
-  for (int i = 0; i < 1000; ++i) b.put('x');
+  for (std::size_t i = 0; i < TextBuffer::kCapacity + 100; ++i) b.put('x');
   EXPECT_EQ(b.size(), TextBuffer::kCapacity);
 }
 

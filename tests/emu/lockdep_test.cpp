@@ -10,6 +10,7 @@
 #include <lockstep/core/sched.hpp>
 #include <lockstep/core/spinlock.hpp>
 #include <lockstep/sim/isolated_run.hpp>
+#include <lockstep/sim/report_lines.hpp>
 #include <lockstep/sim/scenario_run.hpp>
 #include <string>
 
@@ -131,6 +132,14 @@ TEST(Lockdep, AbbaIsACycleOfWaitsNamingTasksAndHeldLocksOrAnOrderCycle) {
       EXPECT_TRUE(has(r.reason, "holding 'abba.timer'")) << r.reason;
       EXPECT_TRUE(has(r.reason, "waits for lock 'abba.timer' held by cpu")) << r.reason;
       EXPECT_TRUE(has(r.reason, "waits for lock 'abba.runqueue' held by cpu")) << r.reason;
+      // What the viewer draws from it: one wait per CPU of the cycle, to the other, with when
+      // the other took the lock.
+      const auto lines = lockstep::sim::report_lines(r.reason, 0);
+      ASSERT_GE(lines.size(), 2u) << r.reason;
+      for (std::size_t i = 0; i < 2; ++i) {
+        ASSERT_TRUE(lines[i].cpu && lines[i].time && lines[i].waits_on_cpu && lines[i].waits_on_time) << lines[i].text;
+        EXPECT_NE(*lines[i].cpu, *lines[i].waits_on_cpu);
+      }
     } else {
       EXPECT_TRUE(has(r.reason, "lockdep: possible circular locking dependency")) << r.reason;
       EXPECT_TRUE(has(r.reason, "'abba.runqueue' then 'abba.timer' by cpu")) << r.reason;
@@ -138,6 +147,23 @@ TEST(Lockdep, AbbaIsACycleOfWaitsNamingTasksAndHeldLocksOrAnOrderCycle) {
     }
   }
   EXPECT_TRUE(saw_deadlock) << "60 seeds and not one deadlock";
+}
+
+TEST(ReportLines, ValidatorSitesArePlacedOnlyInTheirOwnRun) {
+  const std::string reason =
+      "lockdep: possible circular locking dependency: 'a' -> 'b' -> 'a'; 'a' then 'b' by cpu 1 at cycle 300 of run 7; "
+      "'b' then 'a' by cpu 2 at cycle 400 of run 9 (seen in different runs: no single run shows it)";
+  const auto lines = lockstep::sim::report_lines(reason, 7);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_FALSE(lines[0].cpu);
+  EXPECT_EQ(lines[1].cpu, 1u);
+  EXPECT_EQ(lines[1].time, 300u);
+  EXPECT_FALSE(lines[2].cpu) << "run 9 is another run: its cycle is not on this trace's clock";
+  const auto blocked = lockstep::sim::report_lines(
+      "machine stopped: deadlock; blocked: task 3 on event 'e' since cycle 1234 (cpu 2), never signalled", 1);
+  ASSERT_EQ(blocked.size(), 2u);
+  EXPECT_EQ(blocked[1].cpu, 2u);
+  EXPECT_EQ(blocked[1].time, 1234u);
 }
 
 TEST(Lockdep, OrderCycleIsReportedWhenNoRunDeadlocks) {

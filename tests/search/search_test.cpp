@@ -94,7 +94,7 @@ INSTANTIATE_TEST_SUITE_P(PlantedBugs, DefaultStrategy,
                                            Bound{"token_ring", 4, 300}, Bound{"work_steal_queue", 3, 2000},
                                            Bound{"tas_lock", 4, 200}, Bound{"lost_wakeup", 2, 400},
                                            Bound{"abba_irq", 3, 400}, Bound{"call_under_lock", 2, 400},
-                                           Bound{"percpu_migration", 4, 600}),
+                                           Bound{"percpu_migration", 4, 2000}),
                          [](const auto& info) { return std::string(info.param.program); });
 
 // PCT's guarantee: a bug of depth d is found with probability at least 1 / (n * k^(d-1)) per

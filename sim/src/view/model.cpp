@@ -7,6 +7,7 @@
 #include <lockstep/emu/config.hpp>
 #include <lockstep/hal/types.hpp>
 #include <lockstep/sim/export.hpp>
+#include <lockstep/sim/report_lines.hpp>
 #include <lockstep/sim/repro.hpp>
 #include <lockstep/sim/run_trace.hpp>
 #include <map>
@@ -240,6 +241,30 @@ TraceModel build_model(std::string name, const TraceConfig& config, const TraceO
   return m;
 }
 
+/// The failure reason's clauses with the places they name (report_lines.hpp), for the page's
+/// report panel and its wait arrows.
+json report_json(const TraceModel& m) {
+  json lines = json::array();
+  if (m.outcome.passed) return lines;
+  const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  // The event a line links to: its CPU's first record at or after its time (else the last).
+  const auto event_at = [&](const ReportLine& l) -> json {
+    if (!l.cpu || !l.time || *l.cpu >= m.lanes.size() || m.lanes[*l.cpu].records.empty()) return nullptr;
+    const auto& recs = m.lanes[*l.cpu].records;
+    const auto it = std::lower_bound(recs.begin(), recs.end(), *l.time,
+                                     [](const TraceRecord& r, std::uint64_t t) { return r.time < t; });
+    return static_cast<std::uint64_t>(it == recs.end() ? recs.size() - 1 : it - recs.begin());
+  };
+  for (const ReportLine& l : report_lines(m.outcome.reason, m.config.seed))
+    lines.push_back({{"text", l.text},
+                     {"cpu", opt(l.cpu)},
+                     {"time", opt(l.time)},
+                     {"index", event_at(l)},
+                     {"waits_on_cpu", opt(l.waits_on_cpu)},
+                     {"waits_on_time", opt(l.waits_on_time)}});
+  return lines;
+}
+
 json meta_json(const TraceModel& m, std::uint32_t id, const std::string& file) {
   json lanes = json::array();
   for (std::size_t c = 0; c < m.lanes.size(); ++c)
@@ -276,6 +301,7 @@ json meta_json(const TraceModel& m, std::uint32_t id, const std::string& file) {
           {"outcome",
            {{"passed", m.outcome.passed},
             {"reason", m.outcome.reason},
+            {"report", report_json(m)},
             {"virtual_time", m.outcome.virtual_time},
             {"event_hash", fmt::format("{:016x}", m.outcome.event_hash)}}},
           {"file", file}};

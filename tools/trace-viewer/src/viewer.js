@@ -85,6 +85,8 @@
     state.meta = state.traces[i];
     state.selected = null;
     state.matches = null;
+    state.data = null;  // The last window was another trace's.
+    $('details').innerHTML = '<p class="muted">Click an event or a span.</p>';
     $('trace-select').value = i;
     fillFilterOptions();
     showSummary();
@@ -101,6 +103,41 @@
       `${c.faults ? ' · faults ' + esc(c.faults) : ''} · ${fmtT(m.events)} events · ${outcome}`;
     $('follow-label').hidden = !m.live;
     lanesCanvas.dataset.lanes = m.cpus;
+    showReport();
+  }
+
+  // The failure's report, one line per clause (the server reads it: sim/report_lines.hpp); a
+  // line that names a place links to the event there.
+  function showReport() {
+    const lines = (state.meta.outcome && state.meta.outcome.report) || [];
+    $('report').hidden = lines.length === 0;
+    $('report-lines').innerHTML = lines.map((l, i) => `<li data-line="${i}" class="${l.index !== null ? 'link' : ''}">` +
+      `${l.cpu !== null ? `<b>CPU ${l.cpu} @ ${fmtT(l.time)}</b> ` : ''}${esc(l.text)}</li>`).join('');
+    for (const li of $('report-lines').querySelectorAll('li.link')) {
+      const l = lines[+li.dataset.line];
+      li.onclick = () => showEvent(l.cpu, l.index, true);
+    }
+  }
+
+  // A wait of the report: a dashed arrow from the waiter (when its wait began) to the CPU it
+  // waits on (when that CPU took the lock, if the report says).
+  function drawWaits(g) {
+    let drawn = 0;
+    for (const l of (state.meta.outcome && state.meta.outcome.report) || []) {
+      if (l.cpu === null || l.waits_on_cpu === null || l.waits_on_cpu >= state.meta.cpus) continue;
+      const tTo = l.waits_on_time !== null ? l.waits_on_time : l.time;
+      const x0 = xOf(l.time), x1 = xOf(tTo);
+      const y0 = laneY(l.cpu) + LANE_H / 2, y1 = laneY(l.waits_on_cpu) + LANE_H / 2;
+      g.save();
+      g.setLineDash([5, 3]);
+      drawArrow(g, x0, y0, x1, y1, '#7c3aed');
+      g.setLineDash([]);
+      g.font = '10px system-ui, sans-serif';
+      g.fillText(`waits on CPU ${l.waits_on_cpu}`, x0 + 4, y0 - 3);
+      g.restore();
+      drawn++;
+    }
+    lanesCanvas.dataset.waits = String(drawn);
   }
 
   function fillFilterOptions() {
@@ -272,6 +309,7 @@
       decisionsDrawn++;
     }
     lanesCanvas.dataset.decisions = String(decisionsDrawn);
+    drawWaits(g);
     if (state.selected) {
       g.strokeStyle = '#111827';
       g.lineWidth = 2;
@@ -377,6 +415,8 @@
     let html = items.map(([n, c]) => `<span><i style="background:${c}"></i>${n}</span>`).join('');
     html += kinds.map((k, i) => `<span><i style="background:${KIND_COLORS[i]}"></i>IPI ${k}</span>`).join('');
     html += '<span>▼ sent ▲ received ○ coalesced</span>';
+    if (state.meta && state.meta.outcome && (state.meta.outcome.report || []).some((l) => l.waits_on_cpu !== null))
+      html += '<span><i style="background:#7c3aed"></i>deadlock: waits on (dashed, from the wait\'s start)</span>';
     if (state.meta && state.meta.decisions) html += '<span><i style="background:#ea580c"></i>schedule decision: preemption (grey: after a spin or block)</span>';
     $('legend').innerHTML = html;
   }

@@ -160,6 +160,26 @@ try {
     await page.screenshot({ path: path.join(artifacts, 'viewer-decisions.png'), fullPage: true });
   });
 
+  await check("a deadlock's report lists its clauses, draws each wait and links a clause to its event", async () => {
+    const r = expect.report;
+    assert.ok(r.lines >= 2 && r.waits >= 2, `fixture report: ${JSON.stringify(r)}`);
+    await page.click('#tab-timeline');
+    await page.selectOption('#trace-select', String(r.trace));
+    await page.waitForSelector('#report:not([hidden]) #report-lines li', { timeout: 10000 });
+    assert.equal(await page.$$eval('#report-lines li', (l) => l.length), r.lines);
+    await page.waitForFunction((n) => +(document.querySelector('#lanes').dataset.waits || 0) === n, r.waits, { timeout: 10000 });
+    assert.ok(r.first.index !== null, 'the first clause names no event');
+    assert.equal(await page.$('#event-index'), null, 'a new trace starts with no event selected');
+    await page.click('#report-lines li.link >> nth=0');
+    await page.waitForSelector('#event-index', { timeout: 5000 });
+    assert.equal(await page.textContent('#event-cpu'), String(r.first.cpu));
+    assert.equal(await page.textContent('#event-index'), `#${r.first.index}`);
+    await page.screenshot({ path: path.join(artifacts, 'viewer-deadlock.png'), fullPage: true });
+    await page.selectOption('#trace-select', '0');
+    await page.waitForFunction((n) => document.querySelectorAll('#profile-table h3').length === n, expect.cpus,
+      { timeout: 10000 });
+  });
+
   await check('profile table has one section per CPU', async () => {
     await page.click('#tab-profile');
     const n = await page.$$eval('#profile-table h3', (h) => h.length);
