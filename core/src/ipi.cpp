@@ -180,7 +180,14 @@ std::uint32_t call_on_others(CallFunction fn, void* arg, bool wait) noexcept {
   if (wait) {
     detail::lockdep_check_call_wait();
     ProfileScope scope(kLabelCallWait);
-    spin_until([&] { return remaining.load(std::memory_order_acquire) == 0; });
+    // Waits on several CPUs: no single one to follow for a cycle, but the watchdog sees it.
+    const std::uintptr_t outer_wait = detail::begin_call_wait(detail::kCallsToOthers);
+    std::uint32_t spins = 0;
+    spin_until([&] {
+      if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
+      return remaining.load(std::memory_order_acquire) == 0;
+    });
+    detail::end_wait(outer_wait);
   }
   return count;
 }

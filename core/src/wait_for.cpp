@@ -100,7 +100,10 @@ std::uintptr_t publish_wait(std::uintptr_t w, bool starts) noexcept {
   const std::uintptr_t outer = me.waits_for.load(std::memory_order_relaxed);
   if (outer != w) {
     me.waits_for.store(w, std::memory_order_relaxed);
-    if (starts) me.wait_since.store(hal::cycle_counter(), std::memory_order_relaxed);
+    if (starts) {
+      me.wait_since.store(hal::cycle_counter(), std::memory_order_relaxed);
+      me.lockup_reported = false;
+    }
   }
   return outer;
 }
@@ -118,9 +121,64 @@ std::uintptr_t detail::pause_wait() noexcept { return publish_wait(0, false); }
 
 void detail::end_wait(std::uintptr_t outer) noexcept { (void)publish_wait(outer, false); }
 
+namespace {
+
+/// The CPUs with calls still queued, and what they do: one asleep in its idle loop with work in
+/// its mailbox never got (or lost) the IPI.
+void put_unserved_calls(TextBuffer& text, hal::CpuId me) noexcept {
+  for (hal::CpuId c = 0; c < cpu_count(); ++c) {
+    const PerCpu& cpu = cpu_record(c);
+    if (c == me || cpu.mailbox.queued.load(std::memory_order_relaxed) == 0) continue;
+    text.format("; cpu {} has calls queued", c);
+    const hal::Cycles idle = cpu.idle_since.load(std::memory_order_relaxed);
+    if (idle != 0) {
+      text.format(" and sleeps in its idle loop since cycle {}: its IPI was lost or never sent", idle & ~hal::Cycles{1});
+    } else if (cpu.current != nullptr) {
+      text.format(" while task {} runs", cpu.current->id);
+    }
+  }
+}
+
+/// The spin watchdog (BootConfig::lockup_cycles): a wait that went on too long is reported once,
+/// cycle or not (a holder that never lets go, an IPI that never came).
+void check_lockup(PerCpu& self) noexcept {
+  const BootConfig& config = boot_config();
+  if (config.lockup_cycles == 0 || config.on_lockup == nullptr || self.lockup_reported) return;
+  const hal::Cycles since = self.wait_since.load(std::memory_order_relaxed);
+  const hal::Cycles waited = hal::cycle_counter() - since;
+  if (waited < config.lockup_cycles) return;
+  const std::uintptr_t w = self.waits_for.load(std::memory_order_relaxed);
+  if (w == 0) return;
+  self.lockup_reported = true;
+  TextBuffer text;
+  text.put("spinlock lockup suspected: ");
+  if (const detail::LockOwner* lock = lock_of(w)) {
+    text.format("cpu {} (", self.id);
+    describe_context(text, self);
+    detail::lockdep_put_held(text, self.id);
+    text.format(") spun on lock '{}' held by cpu {}", lock->stats.name, lock->holder.load(std::memory_order_relaxed));
+  } else {
+    const auto target = static_cast<hal::CpuId>(w >> 2);
+    text.format("cpu {} (", self.id);
+    describe_context(text, self);
+    if (target == detail::kCallsToOthers) {
+      text.put(") waited for its cross-CPU calls on the other CPUs");
+    } else {
+      text.format(") waited for its cross-CPU call on cpu {}", target);
+    }
+  }
+  text.format(" for {} cycles since cycle {}", waited, since);
+  put_unserved_calls(text, self.id);
+  text.put('\0');
+  config.on_lockup(text.data());
+}
+
+}  // namespace
+
 void detail::check_wait_cycle() noexcept {
   if (hal::percpu_base() == nullptr) return;
   PerCpu& self = this_cpu();
+  check_lockup(self);
   const hal::CpuId me = self.id;
   std::uint64_t signature = 0xcbf29ce484222325ULL;
   hal::CpuId cpu = me;

@@ -104,6 +104,9 @@ ScenarioRun run_scenario(const RunOptions& options) {
   c.tick_period = options.tick_period;
   c.ap_timeout = options.engine == Engine::kParallel ? 2'000'000'000 : 5'000'000;
   c.check_timing = options.engine != Engine::kParallel;
+  // On host threads a vCPU's clock runs while the host deschedules it: no watchdog there.
+  c.lockup_cycles = options.engine == Engine::kDeterministic ? options.lockup_cycles : 0;
+  c.on_lockup = [](const char* report) { core::panic(report, __FILE__, __LINE__); };
 
   emu::MachineConfig machine = options.machine;
   machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);

@@ -43,6 +43,21 @@ void block_thread(std::uint32_t i) {
   g_held_across_yield.unlock();
 }
 
+// A holder that never lets go (it spins on a flag nobody sets): no cycle of waits, a lockup.
+Mutex g_kept{"ld.kept"};
+hal::Atomic<int> g_never{0};
+void kept_thread(std::uint32_t i) {
+  if (i == 0) {
+    g_kept.lock();
+    while (g_never.load() == 0) hal::relax();
+    g_kept.unlock();
+  } else {
+    for (const hal::Cycles start = hal::cycle_counter(); hal::cycle_counter() - start < 1'000;) hal::relax();
+    g_kept.lock();
+    g_kept.unlock();
+  }
+}
+
 // The correct program: a consistent nesting order, an interrupt-safe lock taken with interrupts
 // off in tasks and in the call handler, calls waited for with no lock held, an event.
 Mutex g_outer{"ld.outer"};
@@ -78,6 +93,9 @@ LOCKSTEP_SCENARIO(ld_irq_unsafe, "lockdep test: a lock taken in an IPI handler a
 }
 LOCKSTEP_SCENARIO(ld_block_under_lock, "lockdep test: yield() with a spinlock held") {
   lockstep::bugs::run_threads(result, 2, lockstep::bugs::block_thread);
+}
+LOCKSTEP_SCENARIO(ld_kept_lock, "lockdep test: a lock whose holder never lets go") {
+  lockstep::bugs::run_threads(result, 2, lockstep::bugs::kept_thread);
 }
 LOCKSTEP_SCENARIO(ld_clean, "lockdep test: correct nesting, IRQ-safe locks and calls") {
   lockstep::bugs::g_nested.store(0);
@@ -214,6 +232,16 @@ TEST(Lockdep, BlockingWithASpinlockHeldIsNamed) {
   const auto found = failures("ld_block_under_lock", 2, 3);
   ASSERT_EQ(found.size(), 3u);
   for (const IsolatedRun& r : found) EXPECT_TRUE(has(r.reason, "yield() would block with spinlock 'ld.yield_lock' held")) << r.reason;
+}
+
+TEST(Watchdog, AHolderThatNeverLetsGoIsALockupNamingLockHolderAndWaiter) {
+  const auto found = failures("ld_kept_lock", 2, 3);
+  ASSERT_EQ(found.size(), 3u);
+  for (const IsolatedRun& r : found) {
+    EXPECT_TRUE(has(r.reason, "spinlock lockup suspected: cpu 1 (task ")) << r.reason;
+    EXPECT_TRUE(has(r.reason, "spun on lock 'ld.kept' held by cpu 0 for ")) << r.reason;
+    EXPECT_LT(r.steps, RunOptions{}.machine.max_steps / 2) << "reported by the watchdog, not the step limit";
+  }
 }
 
 TEST(Lockdep, OffMeansNoValidatorReport) {

@@ -111,6 +111,18 @@ TEST(SerialProtocol, FaultLineFails) {
   EXPECT_NE(r.reason.find("#PF"), std::string::npos) << r.reason;
 }
 
+TEST(SerialProtocol, LockupLineFailsAPassingRunWithItsReport) {
+  std::string log = good_log();
+  log.insert(log.find("LOCKSTEP RESULT ipi-storm"),
+             "LOCKSTEP LOCKUP spinlock lockup suspected: cpu 1 (task 4) spun on lock 'ipi.table' held by cpu 0 for "
+             "4000000000 cycles since cycle 77\n");
+  const auto r = lockstep::sim::parse_serial_log(log, proto::kExitPass);
+  EXPECT_EQ(r.status, BootStatus::kFailed);
+  EXPECT_EQ(r.reason.rfind("spinlock lockup suspected: cpu 1 (task 4) spun on lock 'ipi.table' held by cpu 0", 0), 0u)
+      << r.reason;
+  EXPECT_NE(r.reason.find("in stage 'workload boot'"), std::string::npos) << r.reason;
+}
+
 TEST(SerialProtocol, ExitStatusMustAgreeWithEndLine) {
   EXPECT_EQ(lockstep::sim::parse_serial_log(good_log(), proto::kExitFail).status, BootStatus::kFailed);
   EXPECT_EQ(lockstep::sim::parse_serial_log(good_log(), 0).status, BootStatus::kBadExit);

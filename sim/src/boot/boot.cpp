@@ -178,7 +178,7 @@ void SerialParser::line(std::string_view text) {
   } else if (kind == "END") {
     r_.end_seen = true;
     r_.end_passed = next_word(s) == "PASS";
-  } else if (kind == "FAULT" || kind == "PANIC" || kind == "ERROR" || kind == "WARNING" || kind == "APIC-ERROR") {
+  } else if (kind == "FAULT" || kind == "PANIC" || kind == "LOCKUP" || kind == "ERROR" || kind == "WARNING" || kind == "APIC-ERROR") {
     if (r_.problems.size() < 100) r_.problems.emplace_back(text.substr(std::string_view(proto::kLinePrefix).size()));
   }
 }
@@ -204,6 +204,11 @@ void SerialParser::finish(int exit_code, bool timed_out) {
   if (const std::string* p = first_problem("PANIC"); p != nullptr) {
     r_.status = BootStatus::kFailed;
     r_.reason = *p + " (" + where + ")";
+    return;
+  }
+  if (const std::string* p = first_problem("LOCKUP"); p != nullptr) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = p->substr(std::string_view("LOCKUP ").size()) + " (" + where + ")";
     return;
   }
   if (!r_.end_seen) {

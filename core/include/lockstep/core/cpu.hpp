@@ -28,6 +28,12 @@ struct BootConfig {
   /// Check the invariants that depend on time (balance bound, stealing spread). Off where
   /// cycle_counter() is not the CPU's own time (vCPUs as host threads that the host deschedules).
   bool check_timing = true;
+  /// The spin watchdog (after Linux's "spinlock lockup suspected"): a CPU that has waited this
+  /// long for one lock or one cross-CPU call hands `on_lockup` a report naming the lock, its
+  /// holder and the waiter, once per wait. 0 (or no hook) turns it off. The platform decides
+  /// what a report does (a kernel prints it as a protocol line; the simulator fails the run).
+  hal::Cycles lockup_cycles = 0;
+  void (*on_lockup)(const char* report) = nullptr;
 };
 
 /// Resets every piece of core state, registers the platform's CPUs and brings the boot CPU

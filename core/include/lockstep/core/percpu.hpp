@@ -86,6 +86,7 @@ struct alignas(64) PerCpu {
   // Deadlock check (wait_for.cpp): what this CPU waits for, encoded; 0 while it waits for nothing.
   hal::Atomic<std::uintptr_t> waits_for{0};
   std::uint64_t wait_cycle_seen = 0;  ///< The cycle its last check found (this CPU only).
+  bool lockup_reported = false;       ///< The watchdog spoke for the current wait.
   hal::Atomic<hal::Cycles> wait_since{0};  ///< When the current wait began (for the report).
 
   CpuProfile profile;

@@ -53,6 +53,8 @@ inline constexpr std::uint32_t kWaitCheckPeriod = 32;
 /// This CPU starts waiting for `lock`. Returns the wait it interrupts (an interrupt handler can
 /// contend while the interrupted code waits), which end_wait() restores. Any context.
 std::uintptr_t begin_lock_wait(const LockOwner* lock) noexcept;
+/// The target of a wait for calls on every other CPU (call_on_others): never a cycle's link.
+inline constexpr hal::CpuId kCallsToOthers = hal::kMaxCpus;
 /// This CPU starts waiting for its cross-CPU call on `target`. As begin_lock_wait.
 std::uintptr_t begin_call_wait(hal::CpuId target) noexcept;
 /// This CPU stops waiting for a while (see WaitPause). As begin_lock_wait.

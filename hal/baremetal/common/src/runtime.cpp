@@ -102,6 +102,9 @@ void run_kernel(const KernelInfo& info) noexcept {
   config.ap_timeout = hz;        // One second per handshake stage: slow emulators start APs late.
   config.tick_period = hz / 1000;  // 1 ms scheduler tick.
   config.check_timing = info.check_timing;
+  // Two seconds on one lock or one call is a lockup on any machine we boot (Linux waits one).
+  config.lockup_cycles = 2 * hz;
+  config.on_lockup = [](const char* report) { line("LOCKUP {}", report); };
 
   line("BOOT arch={} protocol={} trace-format={} cpus={}", info.arch, protocol::kVersion, core::kTraceFormatVersion,
        hal::platform_cpus().size());

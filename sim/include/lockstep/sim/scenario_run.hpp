@@ -21,6 +21,10 @@ struct RunOptions {
   std::size_t trace_records_per_cpu = 8192;  ///< 0 disables tracing.
   hal::Cycles tick_period = 20'000;          ///< Virtual cycles (det) or host ns (parallel).
   bool print_core_report = false;            ///< Append the core's own report to the console.
+  /// The spin watchdog (core BootConfig::lockup_cycles) on the deterministic engine: a wait for
+  /// one lock or call longer than this fails the run at once ("spinlock lockup suspected") instead
+  /// of at the step limit. Normal waits here last thousands of cycles. 0 turns it off.
+  hal::Cycles lockup_cycles = 10'000'000;
   bool lockdep = true;                       ///< The lock validator (core/lockdep.hpp); deterministic engine only.
 };
 

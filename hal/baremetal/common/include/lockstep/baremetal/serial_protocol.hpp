@@ -16,6 +16,7 @@
 //   LOCKSTEP TRACE CPU-END <cpu> crc32=<8 hex digits over the raw record bytes>
 //   LOCKSTEP TRACE END
 //   LOCKSTEP FAULT ... / LOCKSTEP PANIC <message>
+//   LOCKSTEP LOCKUP <report>                      the spin watchdog (core BootConfig::lockup_cycles)
 //   LOCKSTEP END PASS|FAIL
 // Other text (the verbose enumeration, the core's own messages) may appear between lines.
 
