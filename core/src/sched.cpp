@@ -6,7 +6,9 @@
 #include <array>
 #include <lockstep/core/cpu.hpp>
 #include <lockstep/core/ipi.hpp>
+#include <lockstep/core/lockdep.hpp>
 #include <lockstep/core/panic.hpp>
+#include <lockstep/core/print.hpp>
 #include <lockstep/core/profiler.hpp>
 #include <lockstep/core/sched.hpp>
 #include <lockstep/core/trace.hpp>
@@ -141,7 +143,16 @@ void idle_loop(bool (*done)(void*), void* arg) noexcept {
 
 }  // namespace
 
-void detail::reset_sched() noexcept { g_balance_violations.store(0, std::memory_order_relaxed); }
+namespace {
+std::uint32_t g_run_epoch = 0;
+}  // namespace
+
+void detail::reset_sched() noexcept {
+  g_balance_violations.store(0, std::memory_order_relaxed);
+  ++g_run_epoch;
+}
+
+std::uint32_t detail::run_epoch() noexcept { return g_run_epoch; }
 
 EnqueueResult enqueue_task(hal::CpuId cpu, Task& t) noexcept {
   if (cpu >= cpu_count()) return EnqueueResult::kOffline;
@@ -277,7 +288,13 @@ void yield() noexcept {
 }
 
 void detail::finish_current_task(Task& t) noexcept {
-  LOCKSTEP_ASSERT(this_cpu().preempt_count == 0, "task finished with a spinlock held");
+  if (this_cpu().preempt_count != 0) {
+    TextBuffer text;
+    text.format("task {} finished with a spinlock held", t.id);
+    detail::lockdep_put_held(text, hal::current_cpu_id());  // ", holding 'X' (since cycle N)"
+    text.put('\0');
+    panic(text.data(), __FILE__, __LINE__);
+  }
   t.state.store(as_u8(TaskState::kFinished), std::memory_order_release);
   switch_to_idle(t);
   panic("a finished task was resumed", __FILE__, __LINE__);
@@ -309,6 +326,22 @@ void Event::wait() noexcept {
   hal::irq_restore(saved);
 }
 
+void Event::reset() noexcept {
+  signaled_.store(0, std::memory_order_relaxed);
+  const bool running = hal::percpu_base() != nullptr;
+  const hal::Cycles now = running ? hal::cycle_counter() : 0;
+  // From here on no HAL call: a signal cannot slip between reading the history and clearing it.
+  // A signal of an earlier run was on another machine's clocks: only this run's counts.
+  const bool drops = running && signals_ != 0 && signal_run_ == detail::run_epoch();
+  dropped_at_ = drops ? now : 0;
+  dropped_by_ = drops ? this_cpu().id : hal::kInvalidCpu;
+  dropped_signal_ = drops ? last_signal_ : 0;
+  dropped_signal_cpu_ = drops ? last_signal_cpu_ : hal::kInvalidCpu;
+  last_signal_ = 0;
+  last_signal_cpu_ = hal::kInvalidCpu;
+  signals_ = 0;
+}
+
 void Event::signal() noexcept {
   signaled_.store(1, std::memory_order_release);
   Task* list = nullptr;
@@ -318,6 +351,7 @@ void Event::signal() noexcept {
     *waiters = nullptr;
     last_signal_ = hal::cycle_counter();
     last_signal_cpu_ = hal::current_cpu_id();
+    signal_run_ = detail::run_epoch();
     ++signals_;
   }
   while (list != nullptr) {

@@ -23,7 +23,11 @@ std::string blocked_tasks_text() {
         auto& s = *static_cast<std::string*>(out);
         s += s.empty() ? "; blocked: " : "; ";
         s += fmt::format("task {} on event '{}' since cycle {} (cpu {}), ", t.id, t.event->name(), t.since, t.cpu);
-        if (t.event->signals() == 0) {
+        if (t.event->signals() == 0 && t.event->dropped_signal() != 0) {
+          s += fmt::format("not signalled since its reset at cycle {} by cpu {}, which dropped the signal of cycle {} by cpu {}",
+                           t.event->dropped_at(), t.event->dropped_by(), t.event->dropped_signal(),
+                           t.event->dropped_signal_cpu());
+        } else if (t.event->signals() == 0) {
           s += "never signalled";
         } else {
           s += fmt::format("last signalled at cycle {} by cpu {} ({} signals)", t.event->last_signal(),

@@ -51,13 +51,9 @@ class Event {
   void wait() noexcept;
   /// Signals and wakes every waiter. Any context.
   void signal() noexcept;
-  /// Unsignalled again, its history forgotten. No task may wait on it.
-  void reset() noexcept {
-    signaled_.store(0, std::memory_order_relaxed);
-    last_signal_ = 0;
-    last_signal_cpu_ = hal::kInvalidCpu;
-    signals_ = 0;
-  }
+  /// Unsignalled again, its history forgotten. No task may wait on it. A reset that drops a
+  /// signal of the same run is remembered for the reports (dropped_signal()).
+  void reset() noexcept;
   bool signaled() const noexcept { return signaled_.load(std::memory_order_acquire) != 0; }
 
   const char* name() const noexcept { return name_; }
@@ -66,6 +62,12 @@ class Event {
   hal::Cycles last_signal() const noexcept { return last_signal_; }
   hal::CpuId last_signal_cpu() const noexcept { return last_signal_cpu_; }
   std::uint64_t signals() const noexcept { return signals_; }
+  /// The last reset that threw away a signal of this run: when and by which CPU, and that
+  /// signal's time and CPU (0 / kInvalidCpu: none).
+  hal::Cycles dropped_at() const noexcept { return dropped_at_; }
+  hal::CpuId dropped_by() const noexcept { return dropped_by_; }
+  hal::Cycles dropped_signal() const noexcept { return dropped_signal_; }
+  hal::CpuId dropped_signal_cpu() const noexcept { return dropped_signal_cpu_; }
 
  private:
   const char* name_;
@@ -75,6 +77,11 @@ class Event {
   hal::Cycles last_signal_ = 0;
   hal::CpuId last_signal_cpu_ = hal::kInvalidCpu;
   std::uint64_t signals_ = 0;
+  std::uint32_t signal_run_ = 0;  // detail::run_epoch() of the last signal.
+  hal::Cycles dropped_at_ = 0;
+  hal::CpuId dropped_by_ = hal::kInvalidCpu;
+  hal::Cycles dropped_signal_ = 0;
+  hal::CpuId dropped_signal_cpu_ = hal::kInvalidCpu;
 };
 
 /// A task that waits: on which Event, since when. Read on a quiescent machine.
