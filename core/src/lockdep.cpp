@@ -25,6 +25,7 @@ struct Site {
   hal::CpuId cpu = 0;
   hal::Cycles time = 0;
   bool known = false;
+  SourceSite source;
 };
 
 // Usage contexts of a class: bit (kind - 1) for the LockdepFactKind of the same name.
@@ -61,6 +62,7 @@ struct Graph {
 struct Held {
   std::uint8_t cls;
   hal::Cycles since;  // The holder's clock when it took the lock.
+  SourceSite source;
 };
 
 struct CpuHeld {
@@ -76,7 +78,22 @@ CpuHeld g_held[hal::kMaxCpus];
 bool g_report_made = false;
 char g_report[TextBuffer::kCapacity];
 
-Site here() noexcept { return Site{g_tag, hal::current_cpu_id(), hal::cycle_counter(), true}; }
+Site here(SourceSite at) noexcept { return Site{g_tag, hal::current_cpu_id(), hal::cycle_counter(), true, at}; }
+
+/// "file.cpp:12": the file's last path component, so reports name no machine's paths.
+void put_file_line(TextBuffer& t, const SourceSite& s) noexcept {
+  const char* base = s.file;
+  for (const char* p = s.file; *p != '\0'; ++p)
+    if (*p == '/') base = p + 1;
+  t.format("{}:{}", base, s.line);
+}
+
+void put_source(TextBuffer& t, const SourceSite& s) noexcept {
+  if (s.file == nullptr) return;
+  t.put(" (");
+  put_file_line(t, s);
+  t.put(")");
+}
 
 bool same_text(const char* a, const char* b) noexcept {
   while (*a != '\0' && *a == *b) ++a, ++b;
@@ -118,7 +135,9 @@ void log_fact(LockdepFactKind kind, std::uint8_t a, std::uint8_t b) noexcept {
 }
 
 void put_site(TextBuffer& t, const Site& s) noexcept {
-  if (s.known) t.format("cpu {} at cycle {} of run {}", s.cpu, s.time, s.tag);
+  if (!s.known) return;
+  t.format("cpu {} at cycle {} of run {}", s.cpu, s.time, s.tag);
+  put_source(t, s.source);
 }
 
 /// Says so when the sites of one report come from different runs: no single run shows it.
@@ -262,7 +281,7 @@ std::uint32_t lockdep_facts(std::uint32_t first, void (*fn)(const LockdepFact&, 
     const bool order = f.kind == LockdepFactKind::kOrder;
     const Site& s = order ? g_graph.edge_site[f.a][f.b]
                           : g_graph.classes[f.a].usage_site[static_cast<int>(f.kind) - 1];
-    fn(LockdepFact{f.kind, name_of(f.a), order ? name_of(f.b) : nullptr, s.tag, s.cpu, s.time}, arg);
+    fn(LockdepFact{f.kind, name_of(f.a), order ? name_of(f.b) : nullptr, s.tag, s.cpu, s.time, s.source}, arg);
   }
   return g_graph.logged;
 }
@@ -279,7 +298,7 @@ void lockdep_import(const LockdepFact& fact) noexcept {
   const std::uint8_t a = class_named(fact.lock);
   if (a == kNoClass) return;
   if (g_graph.count != before) g_graph.classes[a].imported_name = true;
-  const Site site{fact.run, fact.cpu, fact.time, true};
+  const Site site{fact.run, fact.cpu, fact.time, true, fact.source};
   if (!order) {
     add_usage(a, static_cast<std::uint8_t>(1u << (static_cast<int>(fact.kind) - 1)), site);
     return;
@@ -297,21 +316,21 @@ void detail::lockdep_run_start() noexcept {
   for (CpuHeld& h : g_held) h.depth = 0;
 }
 
-void detail::lockdep_will_acquire(const LockOwner& lock) noexcept {
+void detail::lockdep_will_acquire(const LockOwner& lock, SourceSite at) noexcept {
   if (!active()) return;
   const std::uint8_t c = class_of(lock);
   if (c == kNoClass) return;
-  const Site site = here();
+  const Site site = here(at);
   add_usage(c, current_usage(), site);
   const CpuHeld& h = g_held[hal::current_cpu_id()];
   for (std::uint32_t i = 0; i < h.depth && i < kMaxHeld; ++i)
     if (h.held[i].cls != kNoClass && h.held[i].cls != c) add_edge(h.held[i].cls, c, site);
 }
 
-void detail::lockdep_acquired(const LockOwner& lock) noexcept {
+void detail::lockdep_acquired(const LockOwner& lock, SourceSite at) noexcept {
   if (!active()) return;
   CpuHeld& h = g_held[hal::current_cpu_id()];
-  if (h.depth < kMaxHeld) h.held[h.depth] = Held{class_of(lock), hal::cycle_counter()};
+  if (h.depth < kMaxHeld) h.held[h.depth] = Held{class_of(lock), hal::cycle_counter(), at};
   ++h.depth;
 }
 
@@ -351,7 +370,12 @@ void detail::lockdep_put_held(TextBuffer& text, hal::CpuId cpu) noexcept {
   const std::uint32_t tracked = h.depth < kMaxHeld ? h.depth : kMaxHeld;
   for (std::uint32_t i = 0; i < tracked; ++i) {
     text.put(i == 0 ? ", holding " : ", ");
-    text.format("'{}' (since cycle {})", h.held[i].cls == kNoClass ? "?" : name_of(h.held[i].cls), h.held[i].since);
+    text.format("'{}' (since cycle {}", h.held[i].cls == kNoClass ? "?" : name_of(h.held[i].cls), h.held[i].since);
+    if (h.held[i].source.file != nullptr) {
+      text.put(" at ");
+      put_file_line(text, h.held[i].source);
+    }
+    text.put(")");
   }
   if (h.depth > tracked) text.format(" and {} more", h.depth - tracked);
 }

@@ -38,7 +38,7 @@ void detail::recursive_acquire(const LockStats& stats) noexcept {
   panic(text.data(), __FILE__, __LINE__);  // panic() copies the text before it halts.
 }
 
-void RawSpinlock::lock_contended(hal::CpuId me) noexcept {
+void RawSpinlock::lock_contended(hal::CpuId me, SourceSite at) noexcept {
   if (owner_.holder.load(std::memory_order_relaxed) == me) detail::recursive_acquire(owner_.stats);
   trace(TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(&owner_.stats));
   const hal::Cycles start = hal::cycle_counter();
@@ -50,14 +50,14 @@ void RawSpinlock::lock_contended(hal::CpuId me) noexcept {
       if (++spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
     }
   } while (!try_take(me));
-  acquired();
+  acquired(at);
   detail::end_wait(outer_wait);
   detail::note_lock_contended(owner_.stats, hal::cycle_counter() - start);
 }
 
-void TicketSpinlock::lock() noexcept {
+void TicketSpinlock::lock(SourceSite at) noexcept {
   preempt_disable();
-  detail::lockdep_will_acquire(owner_);
+  detail::lockdep_will_acquire(owner_, at);
   const hal::CpuId me = hal::current_cpu_id();
   const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
   if (serving_.load(std::memory_order_acquire) != ticket) {
@@ -72,23 +72,23 @@ void TicketSpinlock::lock() noexcept {
     }
     owner_.holder.store(me, std::memory_order_relaxed);
     ++owner_.stats.acquisitions;
-    detail::lockdep_acquired(owner_);
+    detail::lockdep_acquired(owner_, at);
     detail::end_wait(outer_wait);
     detail::note_lock_contended(owner_.stats, hal::cycle_counter() - start);
     return;
   }
   owner_.holder.store(me, std::memory_order_relaxed);
   ++owner_.stats.acquisitions;
-  detail::lockdep_acquired(owner_);
+  detail::lockdep_acquired(owner_, at);
 }
 
-bool TicketSpinlock::try_lock() noexcept {
+bool TicketSpinlock::try_lock(SourceSite at) noexcept {
   preempt_disable();
   std::uint32_t ticket = serving_.load(std::memory_order_acquire);
   if (next_.compare_exchange_strong(ticket, ticket + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
     owner_.holder.store(hal::current_cpu_id(), std::memory_order_relaxed);
     ++owner_.stats.acquisitions;
-    detail::lockdep_acquired(owner_);
+    detail::lockdep_acquired(owner_, at);
     return true;
   }
   preempt_enable();

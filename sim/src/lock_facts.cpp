@@ -20,7 +20,8 @@ std::vector<LockFact> new_lock_facts(std::uint32_t& cursor) {
       cursor,
       [](const core::LockdepFact& f, void* arg) {
         static_cast<std::vector<LockFact>*>(arg)->push_back(
-            LockFact{f.kind, f.lock, f.then != nullptr ? f.then : "", f.run, f.cpu, f.time});
+            LockFact{f.kind, f.lock, f.then != nullptr ? f.then : "", f.run, f.cpu, f.time,
+                     f.source.file != nullptr ? f.source.file : "", f.source.line});
       },
       &out);
   return out;
@@ -30,8 +31,9 @@ std::string merge_lock_facts(const std::vector<LockFact>& facts) {
   core::lockdep_begin_import();
   for (const LockFact& f : facts) {
     const bool order = f.kind == core::LockdepFactKind::kOrder;
+    const core::SourceSite source{f.file.empty() ? nullptr : interned(f.file), f.line};
     core::lockdep_import(core::LockdepFact{f.kind, interned(f.lock), order ? interned(f.then) : nullptr, f.run,
-                                           static_cast<hal::CpuId>(f.cpu), f.time});
+                                           static_cast<hal::CpuId>(f.cpu), f.time, source});
   }
   const char* report = core::lockdep_report();
   return report != nullptr ? report : "";

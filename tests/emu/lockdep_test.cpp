@@ -146,7 +146,8 @@ TEST(Lockdep, AbbaIsACycleOfWaitsNamingTasksAndHeldLocksOrAnOrderCycle) {
     if (has(r.reason, "deadlock: a cycle of waits")) {
       saw_deadlock = true;
       EXPECT_TRUE(has(r.reason, "(task ")) << r.reason;
-      EXPECT_TRUE(has(r.reason, "holding 'abba.runqueue'")) << r.reason;
+      EXPECT_TRUE(has(r.reason, "holding 'abba.runqueue' (since cycle ")) << r.reason;
+      EXPECT_TRUE(has(r.reason, " at kernel_bugs.cpp:")) << "the holder's acquisition site: " << r.reason;
       EXPECT_TRUE(has(r.reason, "holding 'abba.timer'")) << r.reason;
       EXPECT_TRUE(has(r.reason, "waits for lock 'abba.timer' held by cpu")) << r.reason;
       EXPECT_TRUE(has(r.reason, "waits for lock 'abba.runqueue' held by cpu")) << r.reason;
@@ -161,6 +162,7 @@ TEST(Lockdep, AbbaIsACycleOfWaitsNamingTasksAndHeldLocksOrAnOrderCycle) {
     } else {
       EXPECT_TRUE(has(r.reason, "lockdep: possible circular locking dependency")) << r.reason;
       EXPECT_TRUE(has(r.reason, "'abba.runqueue' then 'abba.timer' by cpu")) << r.reason;
+      EXPECT_TRUE(has(r.reason, " (kernel_bugs.cpp:")) << "each edge's source location: " << r.reason;
       EXPECT_TRUE(has(r.reason, "'abba.timer' then 'abba.runqueue' by cpu")) << r.reason;
     }
   }

@@ -36,7 +36,7 @@ struct Message {
   std::uint64_t time;         ///< kLockFact: the clock of the CPU that saw it.
   std::uint32_t cpu;          ///< kLockFact: that CPU.
   std::uint32_t reason_len;
-  char reason[kReasonBytes];  ///< kVerdict: why it failed. (kLockFact: "lock\0then".)
+  char reason[kReasonBytes];  ///< kVerdict: why it failed. (kLockFact: "lock\0then\0file\0line".)
 };
 static_assert(sizeof(Message) <= PIPE_BUF);
 
@@ -69,7 +69,7 @@ Message message_for(const LockFact& f) {
   m.seed = f.run;
   m.time = f.time;
   m.cpu = f.cpu;
-  const std::string names = f.lock + '\0' + f.then;
+  const std::string names = f.lock + '\0' + f.then + '\0' + f.file + '\0' + std::to_string(f.line);
   m.reason_len = static_cast<std::uint32_t>(std::min(names.size(), kReasonBytes));
   std::memcpy(m.reason, names.data(), m.reason_len);
   return m;
@@ -82,9 +82,16 @@ LockFact fact_of(const Message& m) {
   f.time = m.time;
   f.cpu = m.cpu;
   const std::string names(m.reason, std::min<std::size_t>(m.reason_len, kReasonBytes));
-  const std::size_t cut = names.find('\0');
-  f.lock = names.substr(0, cut);
-  if (cut != std::string::npos) f.then = names.substr(cut + 1);
+  std::vector<std::string> parts(4);
+  for (std::size_t i = 0, from = 0; i < parts.size() && from <= names.size(); ++i) {
+    const std::size_t cut = std::min(names.find('\0', from), names.size());
+    parts[i] = names.substr(from, cut - from);
+    from = cut + 1;
+  }
+  f.lock = parts[0];
+  f.then = parts[1];
+  f.file = parts[2];
+  f.line = static_cast<std::uint32_t>(std::strtoul(parts[3].c_str(), nullptr, 10));
   return f;
 }
 

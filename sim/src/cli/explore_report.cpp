@@ -20,6 +20,10 @@ LockFact fact_from_json(const nlohmann::json& j, const std::string& name) {
   f.run = j.at("run").get<std::uint64_t>();
   f.cpu = j.at("cpu").get<std::uint32_t>();
   f.time = j.at("cycle").get<std::uint64_t>();
+  if (j.contains("source")) {
+    f.file = j.at("source").at("file").get<std::string>();
+    f.line = j.at("source").at("line").get<std::uint32_t>();
+  }
   return f;
 }
 
@@ -66,6 +70,7 @@ nlohmann::json to_json(const ExploreReport& r) {
   for (const LockFact& f : r.outcome.lock_facts) {
     nlohmann::json fact = {{"kind", to_string(f.kind)}, {"lock", f.lock}, {"run", f.run}, {"cpu", f.cpu}, {"cycle", f.time}};
     if (f.kind == core::LockdepFactKind::kOrder) fact["then"] = f.then;
+    if (!f.file.empty()) fact["source"] = {{"file", f.file}, {"line", f.line}};
     facts.push_back(std::move(fact));
   }
   return {{"format", "lockstep-explore-1"},

@@ -25,6 +25,16 @@
 namespace lockstep::core {
 
 inline constexpr std::uint32_t kMaxLockClasses = 64;
+
+/// Where in the source a lock was taken: the caller's file and line, filled in by a default
+/// argument (GCC's and Clang's __builtin_FILE/__builtin_LINE name the call site), for reports.
+struct SourceSite {
+  const char* file = nullptr;
+  unsigned line = 0;
+  static constexpr SourceSite here(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) noexcept {
+    return SourceSite{file, line};
+  }
+};
 /// Ends a report whose sites come from different runs (the host skips shrinking those).
 inline constexpr char kLockdepAcrossRuns[] = " (seen in different runs: no single run shows it)";
 
@@ -47,6 +57,7 @@ struct LockdepFact {
   std::uint64_t run;  ///< Where it was first seen: the run's tag, the CPU and its clock.
   hal::CpuId cpu;
   hal::Cycles time;
+  SourceSite source;  ///< The acquisition's file and line (file nullptr: not known).
 };
 /// The facts learned so far, in the order learned: calls `fn` for facts `first`.. and returns
 /// how many there are. A caller that remembers the count sends only the new ones.
@@ -63,8 +74,8 @@ namespace detail {
 struct LockOwner;
 /// The lock hooks: `lock` is about to be taken (edges; any context), was taken (held), was
 /// released. No-ops while the validator is off.
-void lockdep_will_acquire(const LockOwner& lock) noexcept;
-void lockdep_acquired(const LockOwner& lock) noexcept;
+void lockdep_will_acquire(const LockOwner& lock, SourceSite at) noexcept;
+void lockdep_acquired(const LockOwner& lock, SourceSite at) noexcept;
 void lockdep_released(const LockOwner& lock) noexcept;
 /// This CPU is about to wait for a cross-CPU call.
 void lockdep_check_call_wait() noexcept;

@@ -91,22 +91,22 @@ class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
 
   /// Spins until acquired. Any context; with interrupts enabled only if no interrupt handler
   /// takes this lock. Acquire ordering.
-  void lock() noexcept LOCKSTEP_ACQUIRE() {
+  void lock(SourceSite at = SourceSite::here()) noexcept LOCKSTEP_ACQUIRE() {
     preempt_disable();
-    detail::lockdep_will_acquire(owner_);
+    detail::lockdep_will_acquire(owner_, at);
     const hal::CpuId me = hal::current_cpu_id();
     if (!try_take(me)) [[unlikely]] {
-      lock_contended(me);
+      lock_contended(me, at);
       return;
     }
-    acquired();
+    acquired(at);
   }
 
   /// Acquires if free. Never spins. Acquire ordering on success.
-  bool try_lock() noexcept LOCKSTEP_TRY_ACQUIRE(true) {
+  bool try_lock(SourceSite at = SourceSite::here()) noexcept LOCKSTEP_TRY_ACQUIRE(true) {
     preempt_disable();
     if (owner_.holder.load(std::memory_order_relaxed) == hal::kInvalidCpu && try_take(hal::current_cpu_id())) {
-      acquired();
+      acquired(at);
       return true;
     }
     preempt_enable();
@@ -133,11 +133,11 @@ class LOCKSTEP_CAPABILITY("spinlock") RawSpinlock {
     hal::CpuId free = hal::kInvalidCpu;
     return owner_.holder.compare_exchange_strong(free, me, std::memory_order_acquire, std::memory_order_relaxed);
   }
-  void acquired() noexcept {
+  void acquired(SourceSite at) noexcept {
     ++owner_.stats.acquisitions;
-    detail::lockdep_acquired(owner_);
+    detail::lockdep_acquired(owner_, at);
   }
-  void lock_contended(hal::CpuId me) noexcept;
+  void lock_contended(hal::CpuId me, SourceSite at) noexcept;
 
   detail::LockOwner owner_;
 };
@@ -149,9 +149,9 @@ class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
   TicketSpinlock& operator=(const TicketSpinlock&) = delete;
 
   /// Spins until this CPU's ticket is served. FIFO among waiters. Acquire ordering.
-  void lock() noexcept LOCKSTEP_ACQUIRE();
+  void lock(SourceSite at = SourceSite::here()) noexcept LOCKSTEP_ACQUIRE();
   /// Acquires only if nobody holds or waits. Acquire ordering on success.
-  bool try_lock() noexcept LOCKSTEP_TRY_ACQUIRE(true);
+  bool try_lock(SourceSite at = SourceSite::here()) noexcept LOCKSTEP_TRY_ACQUIRE(true);
   /// Releases. Holder only. Release ordering.
   void unlock() noexcept LOCKSTEP_RELEASE() {
     detail::lockdep_released(owner_);
@@ -172,11 +172,25 @@ class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
   detail::LockOwner owner_;
 };
 
+namespace detail {
+/// Takes `lock`, telling it where from if it keeps the site (the core's locks do).
+template <class Lock>
+void take(Lock& lock, SourceSite at) noexcept LOCKSTEP_NO_TSA {
+  if constexpr (requires { lock.lock(at); }) {
+    lock.lock(at);
+  } else {
+    lock.lock();
+  }
+}
+}  // namespace detail
+
 /// Holds `lock` for its scope.
 template <class Lock>
 class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY SpinlockGuard {
  public:
-  explicit SpinlockGuard(Lock& lock) noexcept LOCKSTEP_ACQUIRE(lock) : lock_(lock) { lock_.lock(); }
+  explicit SpinlockGuard(Lock& lock, SourceSite at = SourceSite::here()) noexcept LOCKSTEP_ACQUIRE(lock) : lock_(lock) {
+    detail::take(lock_, at);
+  }
   ~SpinlockGuard() LOCKSTEP_RELEASE() { lock_.unlock(); }
   SpinlockGuard(const SpinlockGuard&) = delete;
   SpinlockGuard& operator=(const SpinlockGuard&) = delete;
@@ -192,9 +206,9 @@ class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY SpinlockGuard {
 template <class Lock>
 class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY IrqSpinlockGuard {
  public:
-  explicit IrqSpinlockGuard(Lock& lock) noexcept LOCKSTEP_ACQUIRE(lock)
+  explicit IrqSpinlockGuard(Lock& lock, SourceSite at = SourceSite::here()) noexcept LOCKSTEP_ACQUIRE(lock)
       : saved_(hal::irq_save_disable()), lock_(lock) {
-    lock_.lock();
+    detail::take(lock_, at);
   }
   ~IrqSpinlockGuard() LOCKSTEP_RELEASE() {
     lock_.unlock();
@@ -220,7 +234,7 @@ class Spinlock {
   /// Access to the value for the guard's lifetime.
   class [[nodiscard]] Guard {
    public:
-    explicit Guard(Spinlock& s) noexcept : guard_(s.lock_), value_(s.value_) {}
+    explicit Guard(Spinlock& s, SourceSite at) noexcept : guard_(s.lock_, at), value_(s.value_) {}
     T& operator*() noexcept { return value_; }
     T* operator->() noexcept { return &value_; }
     Guard(const Guard&) = delete;
@@ -234,7 +248,7 @@ class Spinlock {
   /// As Guard, with interrupts disabled for its lifetime.
   class [[nodiscard]] IrqGuard {
    public:
-    explicit IrqGuard(Spinlock& s) noexcept : guard_(s.lock_), value_(s.value_) {}
+    explicit IrqGuard(Spinlock& s, SourceSite at) noexcept : guard_(s.lock_, at), value_(s.value_) {}
     T& operator*() noexcept { return value_; }
     T* operator->() noexcept { return &value_; }
     IrqGuard(const IrqGuard&) = delete;
@@ -245,8 +259,8 @@ class Spinlock {
     T& value_;
   };
 
-  Guard lock() noexcept { return Guard(*this); }
-  IrqGuard lock_irq() noexcept { return IrqGuard(*this); }
+  Guard lock(SourceSite at = SourceSite::here()) noexcept { return Guard(*this, at); }
+  IrqGuard lock_irq(SourceSite at = SourceSite::here()) noexcept { return IrqGuard(*this, at); }
   Lock& raw() noexcept { return lock_; }
   /// The value without the lock: for reports on a quiescent machine, where a CPU that stopped
   /// may still hold it.

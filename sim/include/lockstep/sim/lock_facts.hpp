@@ -18,6 +18,8 @@ struct LockFact {
   std::uint64_t run = 0;
   std::uint32_t cpu = 0;
   std::uint64_t time = 0;
+  std::string file;  ///< Where in the source (empty: not known).
+  std::uint32_t line = 0;
 };
 
 /// The facts this process's graph learned from index `cursor` on; advances `cursor`.
