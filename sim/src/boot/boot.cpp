@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -88,97 +89,109 @@ void SerialParser::line(std::string_view text) {
     return;
   }
   const std::string_view kind = next_word(s);
-  if (kind == "TRACE") {
-    const std::string_view what = next_word(s);
-    if (what == "D") {
-      if (trace_cpu_ < 0) {
-        if (r_.trace_error.empty()) r_.trace_error = "trace data outside a CPU section";
-        return;
-      }
-      unsigned char bytes[proto::kTraceRecordsPerLine * sizeof(core::TraceRecord)];
-      const long n = proto::base64_decode(s.data(), s.size(), bytes, sizeof bytes);
-      if (n < 0 || n % static_cast<long>(sizeof(core::TraceRecord)) != 0) {
-        if (r_.trace_error.empty()) r_.trace_error = "malformed trace line for cpu " + std::to_string(trace_cpu_);
-        return;
-      }
-      crc_ = proto::crc32_update(crc_, bytes, static_cast<std::size_t>(n));
-      auto& records = r_.trace[static_cast<std::size_t>(trace_cpu_)];
-      for (long off = 0; off < n; off += sizeof(core::TraceRecord)) {
-        core::TraceRecord rec;
-        std::memcpy(&rec, bytes + off, sizeof rec);
-        if (records.size() < kMaxTraceRecords) records.push_back(rec);
-      }
-    } else if (what == "BEGIN") {
-      r_.trace_seen = true;
-      std::uint32_t cpus = 0, format = 0;
-      if (!parse_int(field(s, "cpus"), cpus) || cpus > 4096) {
-        r_.trace_error = "bad TRACE BEGIN line";
-        return;
-      }
-      if (parse_int(field(s, "format"), format) && format != core::kTraceFormatVersion)
-        r_.trace_error = "trace format " + std::to_string(format) + ", this build reads " + std::to_string(core::kTraceFormatVersion);
-      r_.trace.assign(cpus, {});
-      r_.trace_lost.assign(cpus, 0);
-    } else if (what == "CPU") {
-      std::uint32_t cpu = 0;
-      std::uint64_t lost = 0;
-      if (!parse_int(next_word(s), cpu) || cpu >= r_.trace.size() || !parse_int(field(s, "records"), trace_expected_) ||
-          !parse_int(field(s, "lost"), lost)) {
-        if (r_.trace_error.empty()) r_.trace_error = "bad TRACE CPU line";
-        trace_cpu_ = -1;
-        return;
-      }
-      trace_cpu_ = static_cast<int>(cpu);
-      r_.trace_lost[cpu] = lost;
-      crc_ = 0;
-    } else if (what == "CPU-END") {
-      std::uint32_t cpu = 0, crc = 0;
-      const bool ok = parse_int(next_word(s), cpu) && parse_int(field(s, "crc32"), crc, 16);
-      if (r_.trace_error.empty()) {
-        if (!ok || static_cast<int>(cpu) != trace_cpu_) {
-          r_.trace_error = "bad TRACE CPU-END line";
-        } else if (crc != crc_) {
-          r_.trace_error = "trace checksum mismatch for cpu " + std::to_string(cpu);
-        } else if (r_.trace[cpu].size() != trace_expected_) {
-          r_.trace_error = "cpu " + std::to_string(cpu) + ": " + std::to_string(r_.trace[cpu].size()) + " trace records, " +
-                           std::to_string(trace_expected_) + " announced";
-        }
-      }
-      trace_cpu_ = -1;
-    } else if (what == "END") {
-      trace_ended_ = true;
-    }
+  if (kind == proto::kTrace) {
+    trace_line(s);
+  } else {
+    status_line(kind, s, text);
+  }
+}
+
+void SerialParser::trace_data(std::string_view base64) {
+  if (trace_cpu_ < 0) {
+    if (r_.trace_error.empty()) r_.trace_error = "trace data outside a CPU section";
     return;
   }
-  if (kind == "RESULT") {
+  unsigned char bytes[proto::kTraceRecordsPerLine * sizeof(core::TraceRecord)];
+  const long n = proto::base64_decode(base64.data(), base64.size(), bytes, sizeof bytes);
+  if (n < 0 || n % static_cast<long>(sizeof(core::TraceRecord)) != 0) {
+    if (r_.trace_error.empty()) r_.trace_error = "malformed trace line for cpu " + std::to_string(trace_cpu_);
+    return;
+  }
+  crc_ = proto::crc32_update(crc_, bytes, static_cast<std::size_t>(n));
+  auto& records = r_.trace[static_cast<std::size_t>(trace_cpu_)];
+  for (long off = 0; off < n; off += sizeof(core::TraceRecord)) {
+    core::TraceRecord rec;
+    std::memcpy(&rec, bytes + off, sizeof rec);
+    if (records.size() < kMaxTraceRecords) records.push_back(rec);
+  }
+}
+
+void SerialParser::trace_line(std::string_view s) {
+  const std::string_view what = next_word(s);
+  if (what == proto::kTraceData) {
+    trace_data(s);
+  } else if (what == proto::kBegin) {
+    r_.trace_seen = true;
+    std::uint32_t cpus = 0, format = 0;
+    if (!parse_int(field(s, "cpus"), cpus) || cpus > 4096) {
+      r_.trace_error = "bad TRACE BEGIN line";
+      return;
+    }
+    if (parse_int(field(s, "format"), format) && format != core::kTraceFormatVersion)
+      r_.trace_error =
+          "trace format " + std::to_string(format) + ", this build reads " + std::to_string(core::kTraceFormatVersion);
+    r_.trace.assign(cpus, {});
+    r_.trace_lost.assign(cpus, 0);
+  } else if (what == proto::kCpu) {
+    std::uint32_t cpu = 0;
+    std::uint64_t lost = 0;
+    if (!parse_int(next_word(s), cpu) || cpu >= r_.trace.size() || !parse_int(field(s, "records"), trace_expected_) ||
+        !parse_int(field(s, "lost"), lost)) {
+      if (r_.trace_error.empty()) r_.trace_error = "bad TRACE CPU line";
+      trace_cpu_ = -1;
+      return;
+    }
+    trace_cpu_ = static_cast<int>(cpu);
+    r_.trace_lost[cpu] = lost;
+    crc_ = 0;
+  } else if (what == proto::kTraceCpuEnd) {
+    std::uint32_t cpu = 0, crc = 0;
+    const bool ok = parse_int(next_word(s), cpu) && parse_int(field(s, "crc32"), crc, 16);
+    if (r_.trace_error.empty()) {
+      if (!ok || static_cast<int>(cpu) != trace_cpu_) {
+        r_.trace_error = "bad TRACE CPU-END line";
+      } else if (crc != crc_) {
+        r_.trace_error = "trace checksum mismatch for cpu " + std::to_string(cpu);
+      } else if (r_.trace[cpu].size() != trace_expected_) {
+        r_.trace_error = "cpu " + std::to_string(cpu) + ": " + std::to_string(r_.trace[cpu].size()) +
+                         " trace records, " + std::to_string(trace_expected_) + " announced";
+      }
+    }
+    trace_cpu_ = -1;
+  } else if (what == proto::kEnd) {
+    trace_ended_ = true;
+  }
+}
+
+void SerialParser::status_line(std::string_view kind, std::string_view s, std::string_view text) {
+  if (kind == proto::kResult) {
     BootWorkload w;
     w.name = std::string(next_word(s));
-    const std::string_view verdict = next_word(s);
-    w.passed = verdict == "PASS";
+    w.passed = next_word(s) == proto::kPass;
     w.reason = std::string(s);
     r_.workloads.push_back(std::move(w));
-  } else if (kind == "STAGE") {
+  } else if (kind == proto::kStage) {
     r_.last_stage = std::string(s);
-  } else if (kind == "BOOT") {
+  } else if (kind == proto::kBoot) {
     r_.arch = std::string(field(s, "arch"));
     (void)parse_int(field(s, "cpus"), r_.platform_cpus);
-  } else if (kind == "CPU") {
+  } else if (kind == proto::kCpu) {
     BootCpu c;
     (void)parse_int(next_word(s), c.id);
-    std::string_view hw = field(s, "hw");
-    (void)parse_int(hw, c.hw_id, 16);
+    (void)parse_int(field(s, "hw"), c.hw_id, 16);
     next_word(s);
     c.state = std::string(next_word(s));
     r_.cpus.push_back(std::move(c));
-  } else if (kind == "ONLINE") {
+  } else if (kind == proto::kOnline) {
     (void)parse_int(next_word(s), r_.online);
     (void)parse_int(next_word(s), r_.enabled);
-  } else if (kind == "REPORT") {
-    in_report_ = next_word(s) == "BEGIN";
-  } else if (kind == "END") {
+  } else if (kind == proto::kReport) {
+    in_report_ = next_word(s) == proto::kBegin;
+  } else if (kind == proto::kEnd) {
     r_.end_seen = true;
-    r_.end_passed = next_word(s) == "PASS";
-  } else if (kind == "FAULT" || kind == "PANIC" || kind == "LOCKUP" || kind == "ERROR" || kind == "WARNING" || kind == "APIC-ERROR") {
+    r_.end_passed = next_word(s) == proto::kPass;
+  } else if (std::find(std::begin(proto::kProblemWords), std::end(proto::kProblemWords), kind) !=
+             std::end(proto::kProblemWords)) {
     if (r_.problems.size() < 100) r_.problems.emplace_back(text.substr(std::string_view(proto::kLinePrefix).size()));
   }
 }
@@ -196,19 +209,19 @@ void SerialParser::finish(int exit_code, bool timed_out) {
     r_.reason = "timed out " + where;
     return;
   }
-  if (const std::string* p = first_problem("FAULT"); p != nullptr) {
+  if (const std::string* p = first_problem(proto::kFault); p != nullptr) {
     r_.status = BootStatus::kFailed;
     r_.reason = *p + " (" + where + ")";
     return;
   }
-  if (const std::string* p = first_problem("PANIC"); p != nullptr) {
+  if (const std::string* p = first_problem(proto::kPanic); p != nullptr) {
     r_.status = BootStatus::kFailed;
     r_.reason = *p + " (" + where + ")";
     return;
   }
-  if (const std::string* p = first_problem("LOCKUP"); p != nullptr) {
+  if (const std::string* p = first_problem(proto::kLockup); p != nullptr) {
     r_.status = BootStatus::kFailed;
-    r_.reason = p->substr(std::string_view("LOCKUP ").size()) + " (" + where + ")";
+    r_.reason = p->substr(std::string_view(proto::kLockup).size() + 1) + " (" + where + ")";
     return;
   }
   if (!r_.end_seen) {
@@ -248,14 +261,18 @@ void SerialParser::finish(int exit_code, bool timed_out) {
   r_.reason = "ok";
 }
 
+void SerialParser::lines(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    line(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+}
+
 BootResult parse_serial_log(std::string_view text, int exit_code) {
   BootResult r;
   SerialParser p(r);
-  while (!text.empty()) {
-    const std::size_t nl = text.find('\n');
-    p.line(text.substr(0, nl));
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-  }
+  p.lines(text);
   p.finish(exit_code, false);
   return r;
 }
@@ -268,8 +285,9 @@ std::vector<std::string> qemu_command(const BootOptions& o) {
   const bool kvm = o.accel == "kvm";
   if (arm64) {
     // virt with the chosen GIC; the kernel reports pass/fail through semihosting SYS_EXIT.
-    c.insert(c.end(), {"-M", "virt,gic-version=" + std::to_string(o.gic), "-cpu",
-                       o.cpu_model.empty() ? "cortex-a72" : o.cpu_model, "-semihosting"});
+    c.insert(c.end(), {"-M", "virt,gic-version=" + std::to_string(o.gic) + (o.el2 ? ",virtualization=on" : ""), "-cpu",
+                       o.cpu_model.empty() ? "cortex-a72" : o.cpu_model});
+    if (o.semihosting) c.push_back("-semihosting");
   } else {
     c.insert(c.end(), {"-accel", kvm ? "kvm" : "tcg"});
     c.insert(c.end(), {"-cpu", !o.cpu_model.empty() ? o.cpu_model : kvm ? "qemu64,+x2apic" : "qemu64"});
@@ -325,7 +343,9 @@ BootResult run_boot(const BootOptions& o) {
       const std::size_t nl = pending.find('\n', begin);
       if (nl == std::string::npos) break;
       const std::string_view l(pending.data() + begin, nl - begin);
-      if (l.find("LOCKSTEP ONLINE ") != std::string_view::npos && r.seconds_to_online < 0) r.seconds_to_online = since(start);
+      if (r.seconds_to_online < 0 &&
+          l.find(std::string(proto::kLinePrefix) + proto::kOnline + " ") != std::string_view::npos)
+        r.seconds_to_online = since(start);
       parser.line(l);
       if (o.on_line) o.on_line(l);
       begin = nl + 1;
@@ -379,7 +399,11 @@ BootResult run_boot(const BootOptions& o) {
   }
   r.seconds = since(start);
   deliver_lines(true);
-  const int exit_code = (!timed_out && !too_much && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+  int exit_code = (!timed_out && !too_much && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+  // Without semihosting the kernel cannot set QEMU's status (PSCI SYSTEM_OFF exits with 0): its
+  // END line is the verdict, as the status would have been.
+  if (o.arch == "arm64" && !o.semihosting && exit_code == 0 && r.end_seen)
+    exit_code = r.end_passed ? proto::kExitPass : proto::kExitFail;
   parser.finish(exit_code, timed_out);
   if (too_much) {
     r.status = BootStatus::kFailed;

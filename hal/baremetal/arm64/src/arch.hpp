@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <lockstep/arm64/architecture.hpp>
+#include <lockstep/baremetal/cmdline.hpp>
 #include <lockstep/firmware/fdt_platform.hpp>
 #include <lockstep/hal/types.hpp>
 
@@ -45,29 +47,10 @@ inline void dsb_sy() noexcept { asm volatile("dsb sy" ::: "memory"); }
 inline void dsb_ishst() noexcept { asm volatile("dsb ishst" ::: "memory"); }
 
 // ---- Architectural constants ----
-/// ESR_EL1 exception classes (Arm ARM D17.2.37).
-inline constexpr std::uint64_t kEcUnknown = 0x00, kEcSvc64 = 0x15, kEcHvc64 = 0x16, kEcSmc64 = 0x17;
-inline constexpr std::uint64_t kEcInstAbortSame = 0x21, kEcPcAlign = 0x22, kEcDataAbortSame = 0x25;
-inline constexpr std::uint64_t kEcSpAlign = 0x26, kEcSError = 0x2f, kEcBrk = 0x3c;
+// ESR classes, PSCI and semihosting: lockstep/arm64/architecture.hpp (shared with the Unicorn machine).
 
 /// Exception kinds as vectors.S passes them: the vector table slot (Arm ARM D1.10.2), 0-15.
 inline constexpr std::uint64_t kSlotSyncSpx = 4, kSlotIrqSpx = 5, kSlotFiqSpx = 6, kSlotSErrorSpx = 7;
-
-/// PSCI function ids (Arm DEN0022 PSCI 1.1, 5.1) and return codes (5.2.2).
-inline constexpr std::uint32_t kPsciVersion = 0x84000000;
-inline constexpr std::uint32_t kPsciCpuOff = 0x84000002;
-inline constexpr std::uint32_t kPsciCpuOn64 = 0xC4000003;
-inline constexpr std::uint32_t kPsciAffinityInfo64 = 0xC4000004;
-inline constexpr std::uint32_t kPsciSystemOff = 0x84000008;
-inline constexpr std::int64_t kPsciSuccess = 0, kPsciNotSupported = -1, kPsciInvalidParameters = -2;
-inline constexpr std::int64_t kPsciDenied = -3, kPsciAlreadyOn = -4, kPsciOnPending = -5, kPsciInternalFailure = -6;
-inline constexpr std::int64_t kPsciNotPresent = -7, kPsciDisabled = -8, kPsciInvalidAddress = -9;
-
-/// Semihosting (Arm "Semihosting for AArch32 and AArch64" 2.0): HLT #0xF000 is the AArch64
-/// trap; SYS_EXIT's AArch64 parameter is a block {reason, subcode}, and
-/// ADP_Stopped_ApplicationExit carries the exit status in the subcode.
-inline constexpr std::uint64_t kSysExitOperation = 0x18;
-inline constexpr std::uint64_t kAdpStoppedApplicationExitValue = 0x20026;
 
 // ---- Kernel-wide layout ----
 /// SGI n carries the core's IPI vector n (GICv2 4.1 / GICv3 2.2: SGIs are INTIDs 0-15).
@@ -95,14 +78,8 @@ struct Frame {
 };
 static_assert(sizeof(Frame) == 36 * 8, "vectors.S reserves 288 bytes");
 
-struct Options {
-  bool verbose = false;
-  bool fault_test = false;
-  bool has_extra_cpu = false;
-  std::uint64_t extra_cpu = 0;  ///< MPIDR of a CPU the tree does not list (lockstep.extra_cpu=).
+struct Options : baremetal::KernelOptions {  // extra_cpu: an MPIDR the tree does not list.
   bool physical_timer = false;  ///< lockstep.timer=phys: the EL1 physical timer instead of the virtual one.
-  std::size_t trace_records = 0;
-  char workload[64] = {};
 };
 
 }  // namespace lockstep::arm64

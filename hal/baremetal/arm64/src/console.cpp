@@ -1,6 +1,7 @@
 // The PL011 UART (PrimeCell UART PL011 TRM, 3.2), polled, as the HAL console. The firmware
 // (QEMU) leaves it enabled at its default rate, so the kernel only writes data.
 
+#include <lockstep/baremetal/console_lock.hpp>
 #include <lockstep/hal/hal.hpp>
 
 #include "arch.hpp"
@@ -13,9 +14,7 @@ constexpr std::uint32_t kUartFrTxff = 1u << 5;  // Transmit FIFO full.
 
 std::uintptr_t g_uart = kDefaultUart;
 
-/// The console lock: test-and-set with an owner so that a CPU that faults while printing can
-/// still print its fault (the same owner re-enters).
-hal::Atomic<std::uint32_t> g_owner{~0u};
+baremetal::ConsoleLock g_console_lock;
 
 void put(char c) noexcept {
   for (int spins = 0; spins < 100000 && (mmio_read32(g_uart + kUartFr) & kUartFrTxff) != 0; ++spins) hal::relax();
@@ -36,18 +35,7 @@ void uart_init(std::uintptr_t base) noexcept {
 }  // namespace lockstep::arm64
 
 void lockstep::hal::console_write(const char* text, std::size_t len) noexcept {
-  const IrqState irq = irq_save_disable();
-  const std::uint32_t me = ::lockstep::arm64::my_token();
-  bool taken = false;
-  if (::lockstep::arm64::g_owner.load(std::memory_order_relaxed) != me) {
-    for (;;) {
-      std::uint32_t expected = ~0u;
-      if (::lockstep::arm64::g_owner.compare_exchange_weak(expected, me, std::memory_order_acquire, std::memory_order_relaxed)) break;
-      relax();
-    }
-    taken = true;
-  }
-  for (std::size_t i = 0; i < len; ++i) ::lockstep::arm64::put(text[i]);
-  if (taken) ::lockstep::arm64::g_owner.store(~0u, std::memory_order_release);
-  irq_restore(irq);
+  ::lockstep::arm64::g_console_lock.write_locked(::lockstep::arm64::my_token(), [&] {
+    for (std::size_t i = 0; i < len; ++i) ::lockstep::arm64::put(text[i]);
+  });
 }

@@ -66,7 +66,7 @@ void irq() noexcept {
     timer_on_interrupt();
     v = hal::kTimerVector;
   } else {
-    core::print("LOCKSTEP WARNING unexpected interrupt INTID {} on cpu {}\n", intid, hal::current_cpu_id());
+    baremetal::warning("unexpected interrupt INTID {} on cpu {}", intid, hal::current_cpu_id());
     gic_eoi(raw);
     return;
   }
@@ -79,8 +79,8 @@ void irq() noexcept {
 
 void print_fault(const Frame& f, std::uint64_t slot) noexcept {
   const std::uint64_t ec = f.esr >> 26;
-  core::print("LOCKSTEP FAULT cpu={} {} esr={:x} ec={:x} ({}) elr={:x} far={:x} spsr={:x}\n", current_cpu_or_minus_one(),
-              slot_name(slot), f.esr, ec, ec_name(ec), f.elr, f.far, f.spsr);
+  baremetal::protocol_line(baremetal::protocol::kFault, "cpu={} {} esr={:x} ec={:x} ({}) elr={:x} far={:x} spsr={:x}",
+                           current_cpu_or_minus_one(), slot_name(slot), f.esr, ec, ec_name(ec), f.elr, f.far, f.spsr);
   for (int i = 0; i < 28; i += 4)
     core::print("  x{}={:x} x{}={:x} x{}={:x} x{}={:x}\n", i, f.x[i], i + 1, f.x[i + 1], i + 2, f.x[i + 2], i + 3, f.x[i + 3]);
   core::print("  x28={:x} fp={:x} lr={:x} sp={:x} mpidr={:x} tpidr={:x}\n", f.x[28], f.x[29], f.x[30], f.sp,

@@ -100,12 +100,12 @@ void init_this_cpu_v3(hal::CpuId me) noexcept {
   const std::uintptr_t rd = find_redistributor();
   g_gicr[me] = rd;
   if (rd == 0) {
-    core::print("LOCKSTEP ERROR gic: no redistributor for cpu {} (mpidr {:x})\n", me, LOCKSTEP_READ_SYSREG(mpidr_el1));
+    baremetal::error("gic: no redistributor for cpu {} (mpidr {:x})", me, LOCKSTEP_READ_SYSREG(mpidr_el1));
     return;
   }
   mmio_write32(rd + kGicrWaker, mmio_read32(rd + kGicrWaker) & ~kGicrWakerProcessorSleep);
   if (!wait_clear(rd + kGicrWaker, kGicrWakerChildrenAsleep))
-    core::print("LOCKSTEP WARNING gic: redistributor of cpu {} stays asleep\n", me);
+    baremetal::warning("gic: redistributor of cpu {} stays asleep", me);
   const std::uintptr_t sgi = rd + kGicrSgiBase;
   mmio_write32(sgi + kGicrIgroupr0, 0xffffffffu);  // Group 1: IRQ at EL1 (group 0 would be FIQ).
   mmio_write32(sgi + kGicrIcenabler0, 0xffff0000u);
@@ -222,13 +222,6 @@ namespace lockstep::hal {
 void send_ipi(CpuId target, Vector v) noexcept {
   if (v >= kIpiVectorCount) return;
   ::lockstep::arm64::gic_send_sgi(target, ::lockstep::arm64::kFirstSgi + v);
-}
-
-void send_ipi_all_but_self(Vector v) noexcept {
-  const CpuId me = current_cpu_id();
-  const CpuId n = ::lockstep::arm64::platform_cpu_count();
-  for (CpuId c = 0; c < n; ++c)
-    if (c != me && ::lockstep::arm64::cpu_started(c)) send_ipi(c, v);
 }
 
 }  // namespace lockstep::hal

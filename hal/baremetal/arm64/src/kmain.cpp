@@ -29,7 +29,7 @@ extern "C" void kernel_main_arm64() {
   (void)arm64::platform_init(options, platform);
   arm64::uart_init(platform.uart);
   arm64::psci_init(platform, options.verbose);
-  if (!arm64::gic_init(platform, options.verbose)) core::print("LOCKSTEP ERROR gic: no interrupt controller\n");
+  if (!arm64::gic_init(platform, options.verbose)) baremetal::error("gic: no interrupt controller");
   arm64::timer_init(platform, options);
   arm64::gic_init_this_cpu();
   arm64::timer_init_this_cpu();

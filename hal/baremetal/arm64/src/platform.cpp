@@ -48,26 +48,10 @@ firmware::FdtStatus open_tree(std::uintptr_t dtb) noexcept {
 
 Options parse_options(const char* text) noexcept {
   Options o;
-  o.trace_records = baremetal::kDefaultTraceRecords;
-  if (text == nullptr) return o;
-  char word[128];
-  while (baremetal::next_word(text, word)) {
+  baremetal::parse_kernel_options(text, o, [&](const char* word) {
     const char* rest = nullptr;
-    if (baremetal::is_verbose_word(word)) {
-      o.verbose = true;
-    } else if (starts_with(word, "lockstep.fault_test", &rest)) {
-      o.fault_test = true;
-    } else if (starts_with(word, "lockstep.extra_cpu=", &rest)) {
-      o.has_extra_cpu = true;
-      o.extra_cpu = parse_number(rest);
-    } else if (starts_with(word, "lockstep.timer=phys", &rest)) {
-      o.physical_timer = true;
-    } else if (starts_with(word, "lockstep.trace=", &rest)) {
-      o.trace_records = static_cast<std::size_t>(parse_number(rest));
-    } else if (starts_with(word, "lockstep.workload=", &rest)) {
-      core::copy_string(o.workload, sizeof o.workload, rest);
-    }
-  }
+    if (starts_with(word, "lockstep.timer=phys", &rest)) o.physical_timer = true;
+  });
   return o;
 }
 
@@ -89,11 +73,11 @@ bool platform_init(const Options& options, firmware::FdtArmPlatform& out) noexce
       (ps != firmware::FdtPlatformStatus::kOk && ps != firmware::FdtPlatformStatus::kTooMany &&
        ps != firmware::FdtPlatformStatus::kNoPsci)) {
     if (fs != firmware::FdtStatus::kOk)
-      core::print("LOCKSTEP ERROR fdt: no usable device tree at {:x} ({}); QEMU virt defaults, boot CPU only\n", kDefaultDtb,
-                  firmware::fdt_status_name(fs));
+      baremetal::error("fdt: no usable device tree at {:x} ({}); QEMU virt defaults, boot CPU only", kDefaultDtb,
+                       firmware::fdt_status_name(fs));
     else
-      core::print("LOCKSTEP ERROR fdt: {} ({}); QEMU virt defaults, boot CPU only\n", firmware::fdt_platform_status_name(ps),
-                  out.what);
+      baremetal::error("fdt: {} ({}); QEMU virt defaults, boot CPU only", firmware::fdt_platform_status_name(ps),
+                       out.what);
     out = firmware::FdtArmPlatform{};
     out.gic = firmware::GicVersion::kV2;
     out.gicd = {0x08000000, 0x10000};
@@ -104,9 +88,9 @@ bool platform_init(const Options& options, firmware::FdtArmPlatform& out) noexce
     return false;
   }
   if (ps == firmware::FdtPlatformStatus::kTooMany)
-    core::print("LOCKSTEP WARNING fdt: {} CPUs beyond the kernel's {} ignored\n", out.cpus_dropped, baremetal::kMaxKernelCpus);
+    baremetal::warning("fdt: {} CPUs beyond the kernel's {} ignored", out.cpus_dropped, baremetal::kMaxKernelCpus);
   if (ps == firmware::FdtPlatformStatus::kNoPsci)
-    core::print("LOCKSTEP ERROR fdt: {}; secondary CPUs cannot be started\n", out.what);
+    baremetal::error("fdt: {}; secondary CPUs cannot be started", out.what);
 
   bool boot_listed = false;
   for (std::uint32_t i = 0; i < out.cpus; ++i) {
@@ -120,7 +104,7 @@ bool platform_init(const Options& options, firmware::FdtArmPlatform& out) noexce
     }
     if (g_platform_count < baremetal::kMaxKernelCpus) g_platform[g_platform_count++] = hal::CpuDescriptor{c.mpidr, c.enabled};
   }
-  if (!boot_listed) core::print("LOCKSTEP WARNING boot CPU mpidr {:x} is not in the device tree\n", boot_id);
+  if (!boot_listed) baremetal::warning("boot CPU mpidr {:x} is not in the device tree", boot_id);
   if (options.has_extra_cpu && g_platform_count < baremetal::kMaxKernelCpus) {
     core::print("fdt: adding CPU mpidr {:x} the machine does not list (lockstep.extra_cpu)\n", options.extra_cpu);
     g_platform[g_platform_count++] = hal::CpuDescriptor{options.extra_cpu & firmware::kMpidrAffinityMask, true};
@@ -172,8 +156,6 @@ hal::HwId platform_hw_id(hal::CpuId cpu) noexcept { return cpu < g_platform_coun
 namespace lockstep::hal {
 
 std::span<const CpuDescriptor> platform_cpus() noexcept { return {::lockstep::arm64::g_platform, ::lockstep::arm64::g_platform_count}; }
-
-HwId current_hw_id() noexcept { return arm64::cpu_local()->hw_id; }
 
 void set_percpu_base(void* base) noexcept { arm64::cpu_local()->core_percpu = base; }
 

@@ -99,8 +99,8 @@ StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noe
   // AFFINITY_INFO (PSCI 5.1.8): 0 = ON, 1 = OFF, 2 = ON_PENDING; negative = error.
   const std::int64_t before = psci_call(kPsciAffinityInfo64, mpidr, 0);
   if (before == 0 || before == 2) {
-    core::print("LOCKSTEP WARNING psci: cpu {} (mpidr {:x}) is already {} before CPU_ON\n", cpu, mpidr,
-                before == 0 ? "on" : "pending");
+    ::lockstep::baremetal::warning("psci: cpu {} (mpidr {:x}) is already {} before CPU_ON", cpu, mpidr,
+                                   before == 0 ? "on" : "pending");
     return StartResult::kAlreadyStarted;
   }
   ApStart& s = g_ap_start[cpu];
@@ -115,8 +115,8 @@ StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noe
   const std::int64_t r = psci_call(g_cpu_on, mpidr, reinterpret_cast<std::uintptr_t>(&secondary_entry),
                                    reinterpret_cast<std::uintptr_t>(&s));
   if (r != kPsciSuccess) {
-    core::print("LOCKSTEP WARNING psci: CPU_ON cpu {} (mpidr {:x}) failed: {} ({}), AFFINITY_INFO said {}\n", cpu, mpidr,
-                psci_error_name(r), r, before);
+    ::lockstep::baremetal::warning("psci: CPU_ON cpu {} (mpidr {:x}) failed: {} ({}), AFFINITY_INFO said {}", cpu,
+                                   mpidr, psci_error_name(r), r, before);
     return r == kPsciAlreadyOn ? StartResult::kAlreadyStarted : StartResult::kRefused;
   }
   g_started[cpu].store(1, std::memory_order_release);
@@ -149,8 +149,7 @@ void platform_exit(bool passed) noexcept {
   const std::uint64_t block[2] = {arm64::kAdpStoppedApplicationExitValue, static_cast<std::uint64_t>(status)};
   (void)arm64_semihost_call(arm64::kSysExitOperation, block);
   (void)arm64::psci_call(arm64::kPsciSystemOff);
-  const char msg[] = "LOCKSTEP WARNING neither semihosting nor PSCI SYSTEM_OFF ended the machine; halting\n";
-  hal::console_write(msg, sizeof msg - 1);
+  baremetal::warning("neither semihosting nor PSCI SYSTEM_OFF ended the machine; halting");
   for (;;) asm volatile("wfi" ::: "memory");
 }
 

@@ -46,7 +46,7 @@ void timer_init(const firmware::FdtArmPlatform& p, const Options& o) noexcept {
   g_hz = LOCKSTEP_READ_SYSREG(cntfrq_el0) & 0xffffffffu;
   if (g_hz == 0) g_hz = p.timer_frequency;
   if (g_hz == 0) {
-    core::print("LOCKSTEP WARNING timer: CNTFRQ_EL0 is 0 and the tree gives no clock-frequency; assuming 62.5 MHz\n");
+    baremetal::warning("timer: CNTFRQ_EL0 is 0 and the tree gives no clock-frequency; assuming 62.5 MHz");
     g_hz = 62'500'000;
   }
   if (o.verbose)
@@ -85,13 +85,6 @@ void timer_set_periodic(Cycles period) noexcept {
   if (period == 0) period = 1;
   g_period[current_cpu_id()] = period;
   write_cval(now() + period);
-  write_ctl(kCtlEnable);
-}
-
-void timer_set_oneshot(Cycles deadline) noexcept {
-  using namespace ::lockstep::arm64;
-  g_period[current_cpu_id()] = 0;
-  write_cval(deadline);
   write_ctl(kCtlEnable);
 }
 

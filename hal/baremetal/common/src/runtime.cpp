@@ -28,12 +28,8 @@ bool same(const char* a, const char* b) noexcept {
 }
 
 template <class... Args>
-void line(const char* fmt, const Args&... args) noexcept {
-  core::TextBuffer b;
-  b.put(protocol::kLinePrefix);
-  b.format(fmt, args...);
-  b.put('\n');
-  b.flush();
+void line(const char* word, const char* fmt, const Args&... args) noexcept {
+  protocol_line(word, fmt, args...);
 }
 
 /// Reasons go on one line: newlines become spaces.
@@ -44,11 +40,11 @@ void sanitize(char* text) noexcept {
 
 void dump_trace() noexcept {
   const hal::CpuId cpus = core::cpu_count();
-  line("TRACE BEGIN cpus={} format={}", cpus, core::kTraceFormatVersion);
+  line(protocol::kTrace, "{} cpus={} format={}", protocol::kBegin, cpus, core::kTraceFormatVersion);
   for (hal::CpuId c = 0; c < cpus; ++c) {
     const core::TraceRing& ring = core::trace_ring(c);
     const std::uint64_t kept = ring.written < ring.slots.size() ? ring.written : ring.slots.size();
-    line("TRACE CPU {} records={} lost={}", c, kept, ring.lost());
+    line(protocol::kTrace, "{} {} records={} lost={}", protocol::kCpu, c, kept, ring.lost());
     std::uint32_t crc = 0;
     core::TraceRecord batch[protocol::kTraceRecordsPerLine];
     std::size_t n = 0;
@@ -58,9 +54,9 @@ void dump_trace() noexcept {
       const std::size_t len = n * sizeof(core::TraceRecord);
       crc = protocol::crc32_update(crc, bytes, len);
       char text[32 + 4 * (protocol::kTraceRecordsPerLine * sizeof(core::TraceRecord) + 2) / 3];
-      const char head[] = "LOCKSTEP TRACE D ";
-      std::size_t o = 0;
-      for (const char* h = head; *h; ++h) text[o++] = *h;
+      std::size_t o = 0;  // "LOCKSTEP TRACE D ", without a formatter: the line is long.
+      for (const char* part : {protocol::kLinePrefix, protocol::kTrace, " ", protocol::kTraceData, " "})
+        for (const char* h = part; *h; ++h) text[o++] = *h;
       o += protocol::base64_encode(bytes, len, text + o);
       text[o++] = '\n';
       hal::console_write(text, o);
@@ -71,23 +67,33 @@ void dump_trace() noexcept {
       if (n == protocol::kTraceRecordsPerLine) flush();
     });
     flush();
-    core::TextBuffer b;
-    b.format("LOCKSTEP TRACE CPU-END {} crc32=", c);
+    core::TextBuffer b;  // The checksum is 8 hex digits, zero-padded: put_unsigned, not format.
+    b.put(protocol::kLinePrefix);
+    b.put(protocol::kTrace);
+    b.put(' ');
+    b.put(protocol::kTraceCpuEnd);
+    b.format(" {} crc32=", c);
     b.put_unsigned(crc, 16, 8);
     b.put('\n');
     b.flush();
   }
-  line("TRACE END");
+  line(protocol::kTrace, "{}", protocol::kEnd);
 }
 
 [[noreturn]] void end_run(bool passed) noexcept {
-  line("END {}", passed ? "PASS" : "FAIL");
+  line(protocol::kEnd, "{}", passed ? protocol::kPass : protocol::kFail);
   platform_exit(passed);
 }
 
 }  // namespace
 
-void protocol_line(const char* text) noexcept { line("{}", text); }
+void protocol_line(const char* text) noexcept {
+  core::TextBuffer b;
+  b.put(protocol::kLinePrefix);
+  b.put(text);
+  b.put('\n');
+  b.flush();
+}
 
 void run_kernel(const KernelInfo& info) noexcept {
   const hal::Cycles hz = info.cycles_per_second;
@@ -104,38 +110,39 @@ void run_kernel(const KernelInfo& info) noexcept {
   config.check_timing = info.check_timing;
   // Two seconds on one lock or one call is a lockup on any machine we boot (Linux waits one).
   config.lockup_cycles = 2 * hz;
-  config.on_lockup = [](const char* report) { line("LOCKUP {}", report); };
+  config.on_lockup = [](const char* report) { line(protocol::kLockup, "{}", report); };
 
-  line("BOOT arch={} protocol={} trace-format={} cpus={}", info.arch, protocol::kVersion, core::kTraceFormatVersion,
-       hal::platform_cpus().size());
-  line("STAGE core-init");
+  line(protocol::kBoot, "arch={} protocol={} trace-format={} cpus={}", info.arch, protocol::kVersion,
+       core::kTraceFormatVersion, hal::platform_cpus().size());
+  line(protocol::kStage, "core-init");
   core::init(config);
-  line("STAGE boot-aps");
+  line(protocol::kStage, "boot-aps");
   core::boot_aps();
   hal::CpuId enabled = 0;
   for (hal::CpuId c = 0; c < core::cpu_count(); ++c) {
     const core::PerCpu& cpu = core::cpu_record(c);
     if (cpu.enabled) ++enabled;
-    line("CPU {} hw={:x} {}", c, cpu.hw_id, cpu.enabled ? core::cpu_state_name(cpu.cpu_state()) : "disabled");
+    line(protocol::kCpu, "{} hw={:x} {}", c, cpu.hw_id,
+         cpu.enabled ? core::cpu_state_name(cpu.cpu_state()) : "disabled");
   }
-  line("ONLINE {} {}", core::online_count(), enabled);
+  line(protocol::kOnline, "{} {}", core::online_count(), enabled);
 
   bool passed = true;
   for (const core::Workload& w : core::builtin_workloads()) {
     if (info.only_workload != nullptr && !same(info.only_workload, w.name)) continue;
-    line("STAGE workload {}", w.name);
+    line(protocol::kStage, "workload {}", w.name);
     core::WorkloadResult r = core::run_workload(w);
     sanitize(r.reason);
-    line("RESULT {} {} {}", w.name, r.passed ? "PASS" : "FAIL", r.reason);
+    line(protocol::kResult, "{} {} {}", w.name, r.passed ? protocol::kPass : protocol::kFail, r.reason);
     passed = passed && r.passed;
   }
-  line("STAGE report");
-  line("REPORT BEGIN");
+  line(protocol::kStage, "report");
+  line(protocol::kReport, "{}", protocol::kBegin);
   core::print_report();
-  line("REPORT END");
-  line("STAGE shutdown");
+  line(protocol::kReport, "{}", protocol::kEnd);
+  line(protocol::kStage, "shutdown");
   core::shutdown_others();
-  line("STAGE trace-dump");
+  line(protocol::kStage, "trace-dump");
   dump_trace();
   g_ending.store(1, std::memory_order_release);
   end_run(passed);
@@ -148,9 +155,9 @@ void on_cpu_halt(hal::CpuId cpu) noexcept {
   std::uint32_t expected = 0;
   if (!g_ending.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) return;
   if (panic != nullptr) {
-    line("PANIC {}", panic);
+    line(protocol::kPanic, "{}", panic);
   } else {
-    line("PANIC boot cpu halted");
+    line(protocol::kPanic, "boot cpu halted");
   }
   end_run(false);
 }

@@ -1,6 +1,7 @@
 // The local APIC: xAPIC through MMIO, or x2APIC through MSRs when CPUID offers it (Intel SDM
 // Vol.3 chapter 10); its timer, calibrated against the PIT; IPIs through the ICR.
 
+#include <lockstep/baremetal/runtime.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -96,7 +97,7 @@ bool apic_wait_icr_idle(hal::Cycles timeout) noexcept {
 
 void apic_init_boot(bool verbose, bool force_xapic) noexcept {
   const CpuidRegs leaf1 = cpuid(1);
-  if ((leaf1.edx & kCpuid1EdxApic) == 0) core::print("LOCKSTEP WARNING cpuid reports no local APIC\n");
+  if ((leaf1.edx & kCpuid1EdxApic) == 0) baremetal::warning("cpuid reports no local APIC");
   std::uint64_t base = rdmsr(kMsrApicBase);
   g_x2 = (leaf1.ecx & kCpuid1EcxX2apic) != 0 && !force_xapic;
   g_mmio = static_cast<std::uintptr_t>(base & 0xFFFFFF000ull);
@@ -106,7 +107,7 @@ void apic_init_boot(bool verbose, bool force_xapic) noexcept {
                 g_x2);
   }
   if (verbose) core::print("apic: mode {}\n", g_x2 ? "x2APIC (MSRs)" : "xAPIC (MMIO)");
-  if ((base & kApicBaseBsp) == 0) core::print("LOCKSTEP WARNING IA32_APIC_BASE says this is not the BSP\n");
+  if ((base & kApicBaseBsp) == 0) baremetal::warning("IA32_APIC_BASE says this is not the BSP");
   // Outside the x2APIC mode the 8259s may still deliver through LINT0: mask both PICs.
   outb(0x21, 0xFF);
   outb(0xA1, 0xFF);
@@ -148,7 +149,7 @@ void timer_calibrate(bool verbose) noexcept {
   const std::uint32_t apic1 = read(kRegTimerCurrent);
   write(kRegTimerInit, 0);
   if (polls >= kMaxPolls || tsc1 == tsc0) {
-    core::print("LOCKSTEP WARNING PIT calibration failed; assuming 1 GHz TSC and 62.5 MHz APIC timer\n");
+    baremetal::warning("PIT calibration failed; assuming 1 GHz TSC and 62.5 MHz APIC timer");
     g_tsc_hz = 1'000'000'000;
     g_apic_timer_hz = 62'500'000;
   } else {
@@ -203,12 +204,6 @@ namespace lockstep::hal {
 void timer_set_periodic(Cycles period) noexcept {
   x86::write(x86::kRegLvtTimer, x86::kLvtTimerPeriodic | (x86::kVectorBase + kTimerVector));
   x86::write(x86::kRegTimerInit, x86::cycles_to_timer_count(period));
-}
-
-void timer_set_oneshot(Cycles deadline) noexcept {
-  const Cycles now = cycle_counter();
-  x86::write(x86::kRegLvtTimer, x86::kVectorBase + kTimerVector);
-  x86::write(x86::kRegTimerInit, x86::cycles_to_timer_count(deadline > now ? deadline - now : 1));
 }
 
 void timer_stop() noexcept {

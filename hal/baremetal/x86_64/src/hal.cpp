@@ -18,8 +18,6 @@ baremetal::CpuLocal& local() noexcept {
 }
 }  // namespace
 
-HwId current_hw_id() noexcept { return local().hw_id; }
-
 void set_percpu_base(void* base) noexcept { local().core_percpu = base; }
 
 void wait_for_interrupt() noexcept {
@@ -63,8 +61,7 @@ void platform_exit(bool passed) noexcept {
   constexpr std::uint16_t kDebugExitPort = 0xF4;
   const int status = passed ? protocol::kExitPass : protocol::kExitFail;
   x86::outl(kDebugExitPort, static_cast<std::uint32_t>((status - 1) / 2));
-  const char msg[] = "LOCKSTEP WARNING no isa-debug-exit device; halting\n";
-  hal::console_write(msg, sizeof msg - 1);
+  baremetal::warning("no isa-debug-exit device; halting");
   for (;;) asm volatile("cli; hlt" ::: "memory");
 }
 

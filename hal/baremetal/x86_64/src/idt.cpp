@@ -56,8 +56,8 @@ long current_cpu_or_minus_one() noexcept {
 
 [[noreturn]] void fault(const Frame& f) noexcept {
   const long cpu = current_cpu_or_minus_one();
-  core::print("LOCKSTEP FAULT cpu={} vector={} ({}) error={:x} rip={:x} cr2={:x}\n", cpu, f.vector,
-              exception_name(f.vector), f.error, f.rip, read_cr2());
+  baremetal::protocol_line(baremetal::protocol::kFault, "cpu={} vector={} ({}) error={:x} rip={:x} cr2={:x}", cpu,
+                           f.vector, exception_name(f.vector), f.error, f.rip, read_cr2());
   core::print("  rax={:x} rbx={:x} rcx={:x} rdx={:x}\n  rsi={:x} rdi={:x} rbp={:x} rsp={:x}\n", f.rax, f.rbx, f.rcx,
               f.rdx, f.rsi, f.rdi, f.rbp, f.rsp);
   core::print("  r8={:x} r9={:x} r10={:x} r11={:x}\n  r12={:x} r13={:x} r14={:x} r15={:x}\n", f.r8, f.r9, f.r10,
@@ -104,7 +104,7 @@ extern "C" void x86_interrupt(lockstep::x86::Frame* frame) {
     return;
   }
   if (v == x86::kApicErrorVector) {
-    core::print("LOCKSTEP APIC-ERROR cpu={} (see ESR)\n", hal::current_cpu_id());
+    baremetal::protocol_line(baremetal::protocol::kApicError, "cpu={} (see ESR)", hal::current_cpu_id());
     x86::apic_eoi();
     return;
   }

@@ -32,14 +32,8 @@ struct PvhStartInfo {
 };
 constexpr std::uint32_t kPvhMagic = 0x336ec578;
 
-struct Options {
-  bool verbose = false;
-  bool force_xapic = false;
-  bool fault_test = false;
-  bool has_extra_cpu = false;
-  std::uint32_t extra_cpu = 0;
-  std::size_t trace_records = baremetal::kDefaultTraceRecords;
-  char workload[64] = {};
+struct Options : baremetal::KernelOptions {
+  bool force_xapic = false;  ///< lockstep.xapic: stay in xAPIC mode where x2APIC exists.
 };
 
 char g_cmdline[512];
@@ -47,24 +41,10 @@ char g_cmdline[512];
 /// Kernel command line (QEMU -append): space-separated words, documented in docs/BAREMETAL.md.
 Options parse_cmdline(const char* text) noexcept {
   Options o;
-  char word[128];
-  while (baremetal::next_word(text, word)) {
+  baremetal::parse_kernel_options(text, o, [&](const char* word) {
     const char* rest = nullptr;
-    if (baremetal::is_verbose_word(word)) {
-      o.verbose = true;
-    } else if (starts_with(word, "lockstep.xapic", &rest)) {
-      o.force_xapic = true;
-    } else if (starts_with(word, "lockstep.fault_test", &rest)) {
-      o.fault_test = true;
-    } else if (starts_with(word, "lockstep.extra_cpu=", &rest)) {
-      o.has_extra_cpu = true;
-      o.extra_cpu = static_cast<std::uint32_t>(parse_number(rest));
-    } else if (starts_with(word, "lockstep.trace=", &rest)) {
-      o.trace_records = static_cast<std::size_t>(parse_number(rest));
-    } else if (starts_with(word, "lockstep.workload=", &rest)) {
-      core::copy_string(o.workload, sizeof o.workload, rest);
-    }
-  }
+    if (starts_with(word, "lockstep.xapic", &rest)) o.force_xapic = true;
+  });
   return o;
 }
 
@@ -96,8 +76,7 @@ extern "C" void kernel_main_x86(std::uint32_t start_info_phys) {
   x86::apic_init_boot(options.verbose, options.force_xapic);
   x86::apic_init_this_cpu();
   const std::uint32_t lapic_id = x86::apic_id();
-  if (lapic_id != boot_hw)
-    core::print("LOCKSTEP WARNING LAPIC id register {} differs from CPUID APIC id {}\n", lapic_id, boot_hw);
+  if (lapic_id != boot_hw) baremetal::warning("LAPIC id register {} differs from CPUID APIC id {}", lapic_id, boot_hw);
   if (options.verbose)
     core::print("apic: boot CPU LAPIC id {} (CPUID {}), version {:x}, mode {}\n", lapic_id, boot_hw, x86::apic_version(),
                 x86::apic_x2() ? "x2APIC" : "xAPIC");

@@ -1,5 +1,6 @@
 // COM1 (16550 UART at I/O port 0x3F8), polled, as the HAL console.
 
+#include <lockstep/baremetal/console_lock.hpp>
 #include <lockstep/hal/hal.hpp>
 
 #include "arch.hpp"
@@ -13,9 +14,7 @@ constexpr std::uint16_t kData = 0, kIer = 1, kFcr = 2, kLcr = 3, kMcr = 4, kLsr 
 constexpr std::uint8_t kLsrThrEmpty = 0x20;
 constexpr std::uint8_t kLcrDlab = 0x80, kLcr8N1 = 0x03;
 
-/// The console lock: ticket-free test-and-set with an owner so that a CPU that faults while
-/// printing can still print its fault (same owner re-enters).
-hal::Atomic<std::uint32_t> g_owner{~0u};
+baremetal::ConsoleLock g_console_lock;
 
 void put(char c) noexcept {
   for (int spins = 0; spins < 100000 && (inb(kCom1 + kLsr) & kLsrThrEmpty) == 0; ++spins) hal::relax();
@@ -46,18 +45,5 @@ void serial_write_raw(const char* text, std::size_t len) noexcept {
 }  // namespace lockstep::x86
 
 void lockstep::hal::console_write(const char* text, std::size_t len) noexcept {
-  const IrqState irq = irq_save_disable();
-  const std::uint32_t me = x86::my_token();
-  bool taken = false;
-  if (x86::g_owner.load(std::memory_order_relaxed) != me) {
-    for (;;) {
-      std::uint32_t expected = ~0u;
-      if (x86::g_owner.compare_exchange_weak(expected, me, std::memory_order_acquire, std::memory_order_relaxed)) break;
-      relax();
-    }
-    taken = true;
-  }
-  x86::serial_write_raw(text, len);
-  if (taken) x86::g_owner.store(~0u, std::memory_order_release);
-  irq_restore(irq);
+  x86::g_console_lock.write_locked(x86::my_token(), [&] { x86::serial_write_raw(text, len); });
 }

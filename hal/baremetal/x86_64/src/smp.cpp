@@ -118,11 +118,11 @@ bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_c
   }
   if (s == AcpiStatus::kOk) s = firmware::parse_madt(madt, info, cpus);
   if (s != AcpiStatus::kOk && s != AcpiStatus::kTooMany) {
-    core::print("LOCKSTEP ERROR acpi: no usable MADT ({}); running on the boot CPU only\n", firmware::acpi_status_name(s));
+    baremetal::error("acpi: no usable MADT ({}); running on the boot CPU only", firmware::acpi_status_name(s));
     return false;
   }
   if (s == AcpiStatus::kTooMany)
-    core::print("LOCKSTEP WARNING acpi: {} CPUs beyond the kernel's {} ignored\n", info.dropped, baremetal::kMaxKernelCpus);
+    baremetal::warning("acpi: {} CPUs beyond the kernel's {} ignored", info.dropped, baremetal::kMaxKernelCpus);
   if (verbose) {
     core::print("acpi: MADT via {} length {} LAPIC {:x} flags {:x}: {} entries, {} CPUs, {} disabled skipped, {} duplicate, {} IOAPIC\n",
                 xsdt ? "XSDT" : "RSDT", madt.size(), info.lapic_address, info.flags, info.entries, info.cpus,
@@ -134,7 +134,7 @@ bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_c
   }
   const std::uint64_t msr_base = rdmsr(kMsrApicBase) & 0xFFFFFF000ull;
   if (info.lapic_address != msr_base)
-    core::print("LOCKSTEP WARNING MADT LAPIC address {:x} differs from IA32_APIC_BASE {:x}\n", info.lapic_address, msr_base);
+    baremetal::warning("MADT LAPIC address {:x} differs from IA32_APIC_BASE {:x}", info.lapic_address, msr_base);
   bool boot_listed = false;
   for (std::uint32_t i = 0; i < info.cpus; ++i) {
     if (cpus[i].apic_id == boot_id) {
@@ -143,7 +143,7 @@ bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_c
     }
     if (g_platform_count < baremetal::kMaxKernelCpus) g_platform[g_platform_count++] = hal::CpuDescriptor{cpus[i].apic_id, cpus[i].enabled};
   }
-  if (!boot_listed) core::print("LOCKSTEP WARNING boot CPU apic id {} is not in the MADT\n", boot_id);
+  if (!boot_listed) baremetal::warning("boot CPU apic id {} is not in the MADT", boot_id);
   if (has_extra && g_platform_count < baremetal::kMaxKernelCpus) {
     core::print("acpi: adding CPU apic id {} the machine does not list (lockstep.extra_cpu)\n", extra_cpu);
     g_platform[g_platform_count++] = hal::CpuDescriptor{extra_cpu, true};
@@ -203,12 +203,6 @@ StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noe
 void send_ipi(CpuId target, Vector v) noexcept {
   if (target >= x86::g_platform_count) return;
   x86::apic_send_fixed(static_cast<std::uint32_t>(x86::g_platform[target].hw_id), static_cast<std::uint8_t>(x86::kVectorBase + v));
-}
-
-void send_ipi_all_but_self(Vector v) noexcept {
-  const CpuId me = current_cpu_id();
-  for (CpuId c = 0; c < x86::g_platform_count; ++c)
-    if (c != me && x86::cpu_started(c)) send_ipi(c, v);
 }
 
 }  // namespace lockstep::hal

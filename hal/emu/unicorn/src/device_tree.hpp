@@ -9,7 +9,7 @@ namespace lockstep::emu::unicorn {
 
 inline constexpr std::uint64_t kRamBase = 0x40000000;  // QEMU virt memory map.
 inline constexpr std::uint64_t kUartBase = 0x09000000;
-inline constexpr std::uint32_t kPsciVersion = 0x00010000;  // PSCI 1.0.
+inline constexpr std::uint32_t kPsciVersion = 0x00010000;  // PSCI 1.0: what PSCI_VERSION returns.
 
 /// MPIDR affinity of logical CPU `cpu` (Aff0 = cpu % 16, Aff1 = cpu / 16, as QEMU).
 constexpr std::uint64_t mpidr_affinity(std::uint32_t cpu) noexcept {

@@ -3,6 +3,7 @@
 // a block hook (never a per-instruction hook) or at a wfi/wfe/yield, which the machine finds by
 // scanning the image and hooking exactly those addresses.
 
+#include <lockstep/arm64/architecture.hpp>
 #include <lockstep/emu/unicorn/machine.hpp>
 #include <unicorn/unicorn.h>
 
@@ -33,15 +34,8 @@ constexpr std::uint64_t kPstateEl1hMasked = 0x3c5;  // EL1h, D, A, I, F set: exc
 constexpr std::uint64_t kScrEl3RwHce = 0x500;       // SCR_EL3.RW | HCE (FACTS: needed by Unicorn 2.0.1).
 constexpr std::uint64_t kVectorIrqCurrentSpx = 0x280, kVectorIrqCurrentSp0 = 0x080;  // Arm ARM D1.10.2.
 constexpr std::uint64_t kVectorSyncCurrentSpx = 0x200, kVectorSyncCurrentSp0 = 0x000;
-constexpr std::uint32_t kEcUnknown = 0x00, kEcSvc64 = 0x15, kEcBrk = 0x3c;  // ESR_ELx.EC, Arm ARM D17.2.37.
-// PSCI function ids and return codes: Arm PSCI specification (DEN0022), 5.1 and 5.2.
-constexpr std::uint32_t kPsciVersionFn = 0x84000000, kPsciCpuOff = 0x84000002, kPsciCpuOn32 = 0x84000003;
-constexpr std::uint32_t kPsciCpuOn64 = 0xc4000003, kPsciAffinityInfo32 = 0x84000004, kPsciAffinityInfo64 = 0xc4000004;
-constexpr std::uint32_t kPsciSystemOff = 0x84000008, kPsciSystemReset = 0x84000009, kPsciFeatures = 0x8400000a;
-constexpr std::int64_t kPsciSuccess = 0, kPsciNotSupported = -1, kPsciInvalidParameters = -2, kPsciAlreadyOn = -4;
-// Semihosting (Arm "Semihosting for AArch32 and AArch64" 2.0): operations and exit reason.
-constexpr std::uint64_t kSysWritec = 0x03, kSysWrite0 = 0x04, kSysExit = 0x18;
-constexpr std::uint64_t kAdpStoppedApplicationExit = 0x20026;
+// ESR classes, PSCI function ids and return codes, semihosting: the kernel's definitions.
+namespace a64 = lockstep::arm64;
 // Unicorn/QEMU exception numbers seen by UC_HOOK_INTR (FACTS).
 constexpr std::uint32_t kExcpUdef = 1, kExcpSwi = 2, kExcpBkpt = 7, kExcpHvc = 11, kExcpSmc = 13;
 // The counter frequency the machine reports; one tick per instruction retired.
@@ -252,15 +246,15 @@ class Machine final : public GuestView {
       return;
     }
     // Everything else goes architecturally into the kernel's own vectors.
-    std::uint32_t ec = kEcUnknown, iss = 0;
+    std::uint32_t ec = a64::kEcUnknown, iss = 0;
     std::uint64_t elr = pc;
     if (intno == kExcpSwi) {
       std::uint32_t svc = 0;
       uc_mem_read(c.uc, pc - 4, &svc, sizeof svc);
-      ec = kEcSvc64;
+      ec = a64::kEcSvc64;
       iss = (svc >> 5) & 0xffff;
     } else if (intno == kExcpBkpt) {
-      ec = kEcBrk;
+      ec = a64::kEcBrk;
       iss = (insn >> 5) & 0xffff;
     } else if (intno != kExcpUdef) {
       fault(c, fmt::format("unhandled exception {} at pc {:#x}", intno, pc));
@@ -398,40 +392,41 @@ class Machine final : public GuestView {
     uc_reg_read(c.uc, UC_ARM64_REG_X1, &a1);
     uc_reg_read(c.uc, UC_ARM64_REG_X2, &a2);
     uc_reg_read(c.uc, UC_ARM64_REG_X3, &a3);
-    std::int64_t ret = kPsciNotSupported;
+    std::int64_t ret = a64::kPsciNotSupported;
     switch (static_cast<std::uint32_t>(fn)) {
-      case kPsciVersionFn: ret = kPsciVersion; break;
-      case kPsciFeatures: ret = kPsciSuccess; break;
-      case kPsciCpuOn32:
-      case kPsciCpuOn64: {
+      case a64::kPsciVersion: ret = kPsciVersion; break;
+      case a64::kPsciFeatures: ret = a64::kPsciSuccess; break;
+      case a64::kPsciCpuOn32:
+      case a64::kPsciCpuOn64: {
         Cpu* t = by_mpidr(a1);
         if (t == nullptr) {
-          ret = kPsciInvalidParameters;
+          ret = a64::kPsciInvalidParameters;
         } else if (t->state != CpuState::kOff) {
-          ret = kPsciAlreadyOn;
+          ret = a64::kPsciAlreadyOn;
         } else {
           t->clock = c.now();
           start_cpu(*t, a2, a3);
-          ret = kPsciSuccess;
+          ret = a64::kPsciSuccess;
         }
         break;
       }
-      case kPsciAffinityInfo32:
-      case kPsciAffinityInfo64: {
+      case a64::kPsciAffinityInfo32:
+      case a64::kPsciAffinityInfo64: {
         Cpu* t = by_mpidr(a1);
-        ret = t == nullptr ? kPsciInvalidParameters : (t->state == CpuState::kOff || t->state == CpuState::kStopped ? 1 : 0);
+        ret = t == nullptr ? a64::kPsciInvalidParameters
+                           : (t->state == CpuState::kOff || t->state == CpuState::kStopped ? 1 : 0);
         break;
       }
-      case kPsciCpuOff:
+      case a64::kPsciCpuOff:
         c.state = CpuState::kStopped;
         uc_emu_stop(c.uc);
-        ret = kPsciSuccess;
+        ret = a64::kPsciSuccess;
         break;
-      case kPsciSystemOff:
-      case kPsciSystemReset:
+      case a64::kPsciSystemOff:
+      case a64::kPsciSystemReset:
         stop(Status::kPoweredOff, "the guest powered off (PSCI)");
         uc_emu_stop(c.uc);
-        ret = kPsciSuccess;
+        ret = a64::kPsciSuccess;
         break;
       default: break;
     }
@@ -443,17 +438,17 @@ class Machine final : public GuestView {
     std::uint64_t op = 0, arg = 0;
     uc_reg_read(c.uc, UC_ARM64_REG_X0, &op);
     uc_reg_read(c.uc, UC_ARM64_REG_X1, &arg);
-    if (op == kSysExit) {
+    if (op == a64::kSysExitOperation) {
       std::uint64_t block[2] = {arg, 0};
       read(arg, std::as_writable_bytes(std::span(block)));  // AArch64: {reason, subcode}.
-      result_.exit_code = block[0] == kAdpStoppedApplicationExit ? static_cast<int>(block[1]) : 1;
+      result_.exit_code = block[0] == a64::kAdpStoppedApplicationExitValue ? static_cast<int>(block[1]) : 1;
       stop(Status::kPoweredOff, fmt::format("the guest exited through semihosting with status {}", result_.exit_code));
       uc_emu_stop(c.uc);
-    } else if (op == kSysWritec) {
+    } else if (op == a64::kSysWritec) {
       char ch = 0;
       read(arg, std::as_writable_bytes(std::span(&ch, 1)));
       console_put(ch);
-    } else if (op == kSysWrite0) {
+    } else if (op == a64::kSysWrite0) {
       for (int i = 0; i < 4096; ++i) {
         char ch = 0;
         if (!read(arg + i, std::as_writable_bytes(std::span(&ch, 1))) || ch == 0) break;

@@ -17,6 +17,10 @@ namespace lockstep::sim {
 struct BootOptions {
   std::string arch = "x86_64";           ///< x86_64 (PC) or arm64 (virt).
   unsigned gic = 2;                      ///< arm64: GIC version of the virt machine (2 or 3).
+  bool el2 = false;                      ///< arm64: enter the kernel at EL2 (virtualization=on).
+  /// arm64: the kernel ends QEMU through semihosting SYS_EXIT with its status. Without it, PSCI
+  /// SYSTEM_OFF ends QEMU with status 0 and the END line is the verdict.
+  bool semihosting = true;
   std::string kernel;                    ///< Path of the kernel image.
   std::string qemu;                      ///< QEMU binary; empty: qemu-system-<arch> from PATH.
   unsigned cpus = 1;
@@ -91,10 +95,16 @@ class SerialParser {
   explicit SerialParser(BootResult& result) : r_(result) {}
   /// One line without its newline.
   void line(std::string_view text);
+  /// Every line of a complete log (the last may lack its newline).
+  void lines(std::string_view text);
   /// Judges the run once output ended; `exit_code` is QEMU's status (-1 if killed).
   void finish(int exit_code, bool timed_out);
 
  private:
+  void trace_line(std::string_view rest);    ///< After "TRACE".
+  void trace_data(std::string_view base64);  ///< "TRACE D".
+  void status_line(std::string_view kind, std::string_view rest, std::string_view text);
+
   BootResult& r_;
   bool in_report_ = false;
   int trace_cpu_ = -1;

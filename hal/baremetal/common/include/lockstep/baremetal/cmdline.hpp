@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/core/print.hpp>
 
 namespace lockstep::baremetal {
 
@@ -52,6 +54,41 @@ bool next_word(const char*& text, char (&word)[N]) noexcept {
   }
   word[n] = '\0';
   return true;
+}
+
+/// The command-line words both kernels know (docs/BAREMETAL.md).
+struct KernelOptions {
+  bool verbose = false;
+  bool fault_test = false;  ///< lockstep.fault_test: fault on purpose after bring-up.
+  bool has_extra_cpu = false;
+  std::uint64_t extra_cpu = 0;  ///< lockstep.extra_cpu=ID: a CPU the firmware lists but the machine lacks.
+  std::size_t trace_records = kDefaultTraceRecords;  ///< lockstep.trace=N
+  char workload[64] = {};                            ///< lockstep.workload=NAME: run only this workload.
+};
+
+/// Reads the common words of `text` into `o`; every other word goes to `arch_word(word)`, for
+/// the words of one architecture.
+template <class ArchWord>
+void parse_kernel_options(const char* text, KernelOptions& o, ArchWord arch_word) noexcept {
+  if (text == nullptr) return;
+  char word[128];
+  while (next_word(text, word)) {
+    const char* rest = nullptr;
+    if (is_verbose_word(word)) {
+      o.verbose = true;
+    } else if (starts_with(word, "lockstep.fault_test", &rest)) {
+      o.fault_test = true;
+    } else if (starts_with(word, "lockstep.extra_cpu=", &rest)) {
+      o.has_extra_cpu = true;
+      o.extra_cpu = parse_number(rest);
+    } else if (starts_with(word, "lockstep.trace=", &rest)) {
+      o.trace_records = static_cast<std::size_t>(parse_number(rest));
+    } else if (starts_with(word, "lockstep.workload=", &rest)) {
+      core::copy_string(o.workload, sizeof o.workload, rest);
+    } else {
+      arch_word(static_cast<const char*>(word));
+    }
+  }
 }
 
 }  // namespace lockstep::baremetal

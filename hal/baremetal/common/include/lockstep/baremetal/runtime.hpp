@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <lockstep/baremetal/serial_protocol.hpp>
+#include <lockstep/core/print.hpp>
 #include <lockstep/hal/types.hpp>
 
 namespace lockstep::baremetal {
@@ -34,6 +36,29 @@ struct KernelInfo {
 
 /// Writes one protocol line: "LOCKSTEP " + text + "\n", in one console_write. Any context.
 void protocol_line(const char* text) noexcept;
+
+/// Writes "LOCKSTEP <word> <fmt formatted>\n" in one console write (`word`: one of
+/// serial_protocol.hpp's). Any context.
+template <class... Args>
+void protocol_line(const char* word, const char* fmt, const Args&... args) noexcept {
+  core::TextBuffer b;
+  b.put(protocol::kLinePrefix);
+  b.put(word);
+  b.put(' ');
+  b.format(fmt, args...);
+  b.put('\n');
+  b.flush();
+}
+
+/// "LOCKSTEP WARNING ..." and "LOCKSTEP ERROR ...": the host lists them with the run's problems.
+template <class... Args>
+void warning(const char* fmt, const Args&... args) noexcept {
+  protocol_line(protocol::kWarning, fmt, args...);
+}
+template <class... Args>
+void error(const char* fmt, const Args&... args) noexcept {
+  protocol_line(protocol::kError, fmt, args...);
+}
 
 /// Called by the HAL when a CPU halts for good. If the core has panicked, or the boot CPU
 /// halts, the run is over: prints PANIC/END lines and ends the machine as failed. Any context,

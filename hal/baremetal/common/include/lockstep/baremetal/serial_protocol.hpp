@@ -28,6 +28,30 @@ namespace lockstep::baremetal::protocol {
 inline constexpr std::uint32_t kVersion = 1;
 inline constexpr char kLinePrefix[] = "LOCKSTEP ";
 
+// The words: a line's kind follows the prefix; BEGIN/END and PASS/FAIL follow some kinds. The
+// kernels write and the host parses these, and nothing else.
+inline constexpr char kBoot[] = "BOOT";
+inline constexpr char kStage[] = "STAGE";
+inline constexpr char kCpu[] = "CPU";
+inline constexpr char kOnline[] = "ONLINE";
+inline constexpr char kResult[] = "RESULT";
+inline constexpr char kReport[] = "REPORT";
+inline constexpr char kTrace[] = "TRACE";
+inline constexpr char kTraceData[] = "D";          ///< TRACE D <base64>
+inline constexpr char kTraceCpuEnd[] = "CPU-END";  ///< TRACE CPU-END <cpu> crc32=<hex>
+inline constexpr char kBegin[] = "BEGIN";
+inline constexpr char kEnd[] = "END";
+inline constexpr char kPass[] = "PASS";
+inline constexpr char kFail[] = "FAIL";
+// Problems: any of them fails the run (FAULT, PANIC, LOCKUP) or is reported with it.
+inline constexpr char kFault[] = "FAULT";
+inline constexpr char kPanic[] = "PANIC";
+inline constexpr char kLockup[] = "LOCKUP";
+inline constexpr char kError[] = "ERROR";
+inline constexpr char kWarning[] = "WARNING";
+inline constexpr char kApicError[] = "APIC-ERROR";
+inline constexpr const char* kProblemWords[] = {kFault, kPanic, kLockup, kError, kWarning, kApicError};
+
 /// Records per "TRACE D" line: 3 records = 72 bytes = 96 base64 characters.
 inline constexpr std::size_t kTraceRecordsPerLine = 3;
 
