@@ -66,53 +66,6 @@ class TtasLock {
 
 using StdMutex = std::mutex;
 
-/// Not used by the core: RawSpinlock as it would be with the two changes proposed in
-/// docs/PERFORMANCE.md, to show what they are worth. The same state and the same stores; the
-/// preemption count is updated inline instead of by a call into spinlock.cpp, and the contended
-/// path reads the cycle counter only when the profiler (the consumer of spin_cycles) is on.
-class ProposedSpinlock {
- public:
-  void lock() noexcept {
-    preempt_add(1);
-    const hal::CpuId me = hal::current_cpu_id();
-    if (!word_.exchange(1, std::memory_order_acquire)) [[likely]] {
-      holder_.store(me, std::memory_order_relaxed);
-      ++acquisitions_;
-      return;
-    }
-    lock_contended(me);
-  }
-  void unlock() noexcept {
-    holder_.store(hal::kInvalidCpu, std::memory_order_relaxed);
-    word_.store(0, std::memory_order_release);
-    preempt_add(-1);
-  }
-
- private:
-  static void preempt_add(int d) noexcept {
-    if (void* base = hal::percpu_base()) static_cast<core::PerCpu*>(base)->preempt_count += static_cast<std::uint32_t>(d);
-  }
-  [[gnu::noinline]] void lock_contended(hal::CpuId me) noexcept {
-    if (holder_.load(std::memory_order_relaxed) == me) std::abort();
-    core::trace(core::TraceType::kLockContended, 0, 0, reinterpret_cast<std::uintptr_t>(this));
-    const bool timed = core::profiler_is_enabled();
-    const hal::Cycles start = timed ? hal::cycle_counter() : 0;
-    do {
-      while (word_.load(std::memory_order_relaxed) != 0) hal::relax();
-    } while (word_.exchange(1, std::memory_order_acquire) != 0);
-    holder_.store(me, std::memory_order_relaxed);
-    ++acquisitions_;
-    ++contended_;
-    if (timed) spin_cycles_ += hal::cycle_counter() - start;
-  }
-
-  hal::Atomic<std::uint32_t> word_{0};
-  hal::Atomic<hal::CpuId> holder_{hal::kInvalidCpu};
-  std::uint64_t acquisitions_ = 0;
-  std::uint64_t contended_ = 0;
-  hal::Cycles spin_cycles_ = 0;
-};
-
 /// One lock of each kind, each on its own cache line, with the data it protects.
 template <class Lock>
 struct alignas(64) Guarded {
@@ -142,7 +95,6 @@ BENCHMARK_TEMPLATE(BM_Uncontended, TtasLock);
 BENCHMARK_TEMPLATE(BM_Uncontended, RawSpinlock);
 BENCHMARK_TEMPLATE(BM_Uncontended, TicketSpinlock);
 BENCHMARK_TEMPLATE(BM_Uncontended, StdMutex);
-BENCHMARK_TEMPLATE(BM_Uncontended, ProposedSpinlock);
 
 // --- two threads contending ----------------------------------------------------------------
 
@@ -175,7 +127,6 @@ BENCHMARK_TEMPLATE(BM_Contended, TtasLock)->ArgName("outside")->Arg(0)->Arg(16)-
 BENCHMARK_TEMPLATE(BM_Contended, RawSpinlock)->ArgName("outside")->Arg(0)->Arg(16)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Contended, TicketSpinlock)->ArgName("outside")->Arg(0)->Arg(16)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Contended, StdMutex)->ArgName("outside")->Arg(0)->Arg(16)->Threads(2)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_Contended, ProposedSpinlock)->ArgName("outside")->Arg(0)->Arg(16)->Threads(2)->UseRealTime();
 
 // --- the profiler's count hook on a lock ---------------------------------------------------
 
@@ -437,12 +388,6 @@ LOCKSTEP_RATIO({.name = "rawspinlock_vs_ttas_uncontended",
                 .goal = Goal::kAtMost,
                 .target = 1.1,
                 .note = "acquire + release, one thread (holder tracking, statistics, preemption count)"});
-LOCKSTEP_RATIO({.name = "proposed_vs_ttas_uncontended",
-                .subject = "BM_Uncontended<ProposedSpinlock>",
-                .baseline = "BM_Uncontended<TtasLock>",
-                .goal = Goal::kAtMost,
-                .target = 1.1,
-                .note = "RawSpinlock with the proposed changes (bench-only copy)"});
 LOCKSTEP_RATIO({.name = "ticket_vs_ttas_uncontended",
                 .subject = "BM_Uncontended<TicketSpinlock>",
                 .baseline = "BM_Uncontended<TtasLock>"});
@@ -470,14 +415,6 @@ LOCKSTEP_RATIO({.name = "rawspinlock_vs_ttas_contended_outside0",
                 .baseline = "BM_Contended<TtasLock>/outside:0/real_time/threads:2",
                 .metric = Metric::kCounterHigher,
                 .counter = "items_per_second"});
-LOCKSTEP_RATIO({.name = "proposed_vs_mutex_contended_outside0",
-                .subject = "BM_Contended<ProposedSpinlock>/outside:0/real_time/threads:2",
-                .baseline = "BM_Contended<StdMutex>/outside:0/real_time/threads:2",
-                .metric = Metric::kCounterHigher,
-                .counter = "items_per_second",
-                .goal = Goal::kAtLeast,
-                .target = 1,
-                .note = "RawSpinlock with the proposed changes (bench-only copy)"});
 LOCKSTEP_RATIO({.name = "rawspinlock_vs_mutex_contended_outside16",
                 .subject = "BM_Contended<RawSpinlock>/outside:16/real_time/threads:2",
                 .baseline = "BM_Contended<StdMutex>/outside:16/real_time/threads:2",
@@ -499,14 +436,6 @@ LOCKSTEP_RATIO({.name = "rawspinlock_vs_ttas_contended_outside16",
                 .baseline = "BM_Contended<TtasLock>/outside:16/real_time/threads:2",
                 .metric = Metric::kCounterHigher,
                 .counter = "items_per_second"});
-LOCKSTEP_RATIO({.name = "proposed_vs_mutex_contended_outside16",
-                .subject = "BM_Contended<ProposedSpinlock>/outside:16/real_time/threads:2",
-                .baseline = "BM_Contended<StdMutex>/outside:16/real_time/threads:2",
-                .metric = Metric::kCounterHigher,
-                .counter = "items_per_second",
-                .goal = Goal::kAtLeast,
-                .target = 1,
-                .note = "RawSpinlock with the proposed changes (bench-only copy)"});
 LOCKSTEP_RATIO({.name = "profile_count_on_lock_vs_lock",
                 .subject = "BM_RawSpinlockProfileCount/enabled:1",
                 .baseline = "BM_Uncontended<RawSpinlock>",

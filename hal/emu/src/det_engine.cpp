@@ -228,13 +228,6 @@ class DetEngine final : public detail::Engine {
     if (spin_rule_ && target < n_) watch_.wake(target);
   }
 
-  void send_ipi_all_but_self(Vector v) noexcept override {
-    point(cfg_.costs.ipi_send, "send_ipi_all_but_self", Point::kSignal);
-    for (CpuId t = 0; t < n_; ++t)
-      if (t != current_) raise(t, v);
-    if (spin_rule_) watch_.wake_all();
-  }
-
   hal::StartResult start_cpu(CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept override {
     point(cfg_.costs.hal_call, "start_cpu", Point::kSignal, cpu < n_ ? &cpus_[cpu].hot.pending : nullptr);
     if (cpu >= n_) return hal::StartResult::kNoSuchCpu;

@@ -15,7 +15,6 @@ class Engine {
   virtual void wait_for_interrupt() noexcept = 0;
   [[noreturn]] virtual void halt() noexcept = 0;
   virtual void send_ipi(hal::CpuId target, hal::Vector v) noexcept = 0;
-  virtual void send_ipi_all_but_self(hal::Vector v) noexcept = 0;
   virtual hal::StartResult start_cpu(hal::CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept = 0;
   virtual void timer_set(hal::Cycles deadline, hal::Cycles period) noexcept = 0;
   virtual void console_write(const char* text, std::size_t len) noexcept = 0;

@@ -14,7 +14,6 @@ namespace lockstep::hal {
 
 using emu::detail::tl_engine;
 
-HwId current_hw_id() noexcept { return tl_engine->hw_id(current_cpu_id()); }
 std::span<const CpuDescriptor> platform_cpus() noexcept { return tl_engine->cpus(); }
 void wait_for_interrupt() noexcept { tl_engine->wait_for_interrupt(); }
 void halt() noexcept {
@@ -22,13 +21,11 @@ void halt() noexcept {
   __builtin_unreachable();
 }
 void send_ipi(CpuId target, Vector v) noexcept { tl_engine->send_ipi(target, v); }
-void send_ipi_all_but_self(Vector v) noexcept { tl_engine->send_ipi_all_but_self(v); }
 StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noexcept {
   return tl_engine->start_cpu(cpu, entry, stack);
 }
 void set_percpu_base(void* base) noexcept { emu::detail::tl_cpu->percpu = base; }
 void timer_set_periodic(Cycles period) noexcept { tl_engine->timer_set(cycle_counter() + period, period); }
-void timer_set_oneshot(Cycles deadline) noexcept { tl_engine->timer_set(deadline, 0); }
 void timer_stop() noexcept { tl_engine->timer_set(0, 0); }
 void console_write(const char* text, std::size_t len) noexcept { tl_engine->console_write(text, len); }
 void test_focus(bool on) noexcept { tl_engine->test_focus(on); }

@@ -150,13 +150,6 @@ class ParEngine final : public detail::Engine {
     relax_point();
   }
 
-  void send_ipi_all_but_self(Vector v) noexcept override {
-    const CpuId me = hal::current_cpu_id();
-    for (CpuId t = 0; t < n_; ++t)
-      if (t != me) raise(t, v);
-    relax_point();
-  }
-
   hal::StartResult start_cpu(CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept override {
     if (cpu >= n_) return hal::StartResult::kNoSuchCpu;
     ParCpu& v = cpus_[cpu];

@@ -73,10 +73,6 @@ class SpinWatch {
       if (waiters_[i] == c) return wake_at(i);
   }
 
-  void wake_all() noexcept {
-    while (!waiters_.empty()) wake_at(waiters_.size() - 1);
-  }
-
  private:
   struct Cpu {
     const void* watched[kWatched] = {};

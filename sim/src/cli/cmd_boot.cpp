@@ -26,6 +26,8 @@ struct BootFlags {
   std::string strategy = "random";
   std::uint32_t pct_depth = 3;
   unsigned gic = 2;
+  bool el2 = false;
+  bool no_semihosting = false;
   std::string accel = "tcg";
   std::string trace;
   bool verbose = false;
@@ -83,10 +85,7 @@ UnicornBoot boot_on_unicorn(const std::string& kernel, std::uint32_t cpus, std::
   r.arch = "arm64";
   r.output = out.machine.console;
   SerialParser parser(r);
-  const std::string& console = out.machine.console;
-  std::size_t begin = 0;
-  for (std::size_t nl; (nl = console.find('\n', begin)) != std::string::npos; begin = nl + 1)
-    parser.line(std::string_view(console).substr(begin, nl - begin));
+  parser.lines(out.machine.console);
   parser.finish(out.machine.exit_code, out.machine.status == emu::unicorn::Status::kInstructionLimit);
   if (out.machine.status != emu::unicorn::Status::kPoweredOff && r.passed()) {
     r.status = BootStatus::kBadExit;
@@ -108,6 +107,10 @@ Action add_boot(CLI::App& app, const Context&) {
   cmd->add_option("--strategy", f->strategy, "Unicorn schedule: random, pct or rr")->check(CLI::IsMember({"random", "pct", "rr"}));
   cmd->add_option("--pct-depth", f->pct_depth, "PCT bug depth d")->check(CLI::Range(1u, 64u));
   cmd->add_option("--gic", f->gic, "arm64 on QEMU: GIC version")->check(CLI::IsMember({2u, 3u}));
+  cmd->add_flag("--el2", f->el2, "arm64 on QEMU: enter the kernel at EL2 (virtualization=on; PSCI through smc)");
+  cmd->add_flag(
+      "--no-semihosting", f->no_semihosting,
+      "arm64 on QEMU: no semihosting; the kernel ends QEMU with PSCI SYSTEM_OFF and its END line is the verdict");
   cmd->add_option("--accel", f->accel, "x86_64 on QEMU: tcg or kvm (x2APIC)")->check(CLI::IsMember({"tcg", "kvm"}));
   cmd->add_option("--trace", f->trace, "Write the kernel's trace as a lockstep trace file");
   cmd->add_flag("--verbose", f->verbose, "The kernel prints its enumeration (as KERNEL_DEBUG=1); the console is streamed");
@@ -142,6 +145,8 @@ Action add_boot(CLI::App& app, const Context&) {
       o.kernel = f->kernel;
       o.cpus = f->cpus;
       o.gic = f->gic;
+      o.el2 = f->el2;
+      o.semihosting = !f->no_semihosting;
       o.accel = f->accel;
       // --verbose (or KERNEL_DEBUG=1) makes the kernel print its enumeration, streamed here.
       o.verbose = f->verbose || kernel_debug_from_environment();

@@ -6,9 +6,19 @@
 (() => {
   const KIND_COLORS = ['#f97316', '#dc2626', '#6b7280', '#16a34a', '#2563eb', '#a855f7'];
   const SPAN = { kernel: 0, idle: 1, task: 2, offline: 3, irq: 4, mixed: 5 };
-  const T = { online: 1, offline: 2, ipiSent: 3, ipiReceived: 4, ipiCoalesced: 5, irqEnter: 6, irqExit: 7,
-    taskSwitch: 8, enqueue: 9, steal: 10, finish: 11, lockContended: 12, lockAcquired: 13, block: 17, wake: 18,
-    marker: 20 };
+  // Trace record types by the names core/trace.hpp gives them; their numbers come from the
+  // server (meta.types, from the one definition) with each trace selected.
+  const TYPE_NAMES = { online: 'cpu-online', offline: 'cpu-offline', ipiSent: 'ipi-sent', ipiReceived: 'ipi-received',
+    ipiCoalesced: 'ipi-coalesced', taskSwitch: 'task-switch', enqueue: 'task-enqueue', finish: 'task-finish',
+    lockContended: 'lock-contended', lockAcquired: 'lock-acquired', block: 'task-block', wake: 'task-wake',
+    marker: 'marker' };
+  const T = {};
+  function learnTypes(types) {
+    for (const [key, name] of Object.entries(TYPE_NAMES)) {
+      const num = Object.keys(types).find((n) => types[n] === name);
+      T[key] = num === undefined ? -1 : +num;  // -1 matches no record
+    }
+  }
   const GUTTER = 64, LANE_H = 34, LANE_GAP = 6, TOP = 18, IRQ_H = 8;
   const COUNTER_H = 150;
 
@@ -83,6 +93,7 @@
   async function selectTrace(i) {
     state.trace = i;
     state.meta = state.traces[i];
+    learnTypes(state.meta.types);
     state.selected = null;
     state.matches = null;
     state.data = null;  // The last window was another trace's.
@@ -207,108 +218,25 @@
 
   function draw() {
     if (!state.meta) return;
-    const m = state.meta, n = m.cpus;
+    const n = state.meta.cpus;
     const h = TOP + n * (LANE_H + LANE_GAP) + 8;
     const g = setupCanvas(lanesCanvas, h);
-    const W = lanesCanvas.clientWidth, pw = plotWidth();
     $('range').textContent = `${fmtT(state.t0)} – ${fmtT(state.t1)} cycles (${fmtT(state.t1 - state.t0)} visible)`;
     state.hits = [];
     state.drawnFlows = [];
-    // time axis
-    g.fillStyle = '#6b7280';
-    g.font = '10px system-ui, sans-serif';
-    const step = niceStep((state.t1 - state.t0) / 8);
-    for (let t = Math.ceil(state.t0 / step) * step; t <= state.t1; t += step) {
-      const x = xOf(t);
-      g.fillRect(x, TOP - 4, 1, h - TOP);
-      g.fillText(fmtT(t), x + 2, 10);
-    }
-    g.fillStyle = 'rgba(255,255,255,0.85)';
-    g.fillRect(GUTTER, TOP - 3, pw, h);
+    drawAxisAndLanes(g, h, n);
     const d = state.data;
-    for (let cpu = 0; cpu < n; cpu++) {
-      const y = laneY(cpu);
-      g.fillStyle = '#1d2330';
-      g.font = '12px system-ui, sans-serif';
-      g.fillText(`CPU ${cpu}`, 6, y + LANE_H / 2 + 4);
-      g.strokeStyle = '#e5e7eb';
-      g.strokeRect(GUTTER, y, pw, LANE_H);
-    }
     if (!d) return;
+    const pw = plotWidth();
     const clipX = (x) => Math.max(GUTTER, Math.min(GUTTER + pw, x));
     g.save();
     g.beginPath();
     g.rect(GUTTER, 0, pw, h);
     g.clip();
-    for (const lane of d.lanes) {
-      const y = laneY(lane.cpu);
-      for (const [t0, t1, kind, id, index] of lane.spans) {
-        const x0 = clipX(xOf(t0)), x1 = clipX(xOf(t1));
-        g.fillStyle = spanColor(kind, id);
-        g.fillRect(x0, y + 10, Math.max(1, x1 - x0), LANE_H - 10 - IRQ_H);
-        if (kind === SPAN.offline) {
-          g.strokeStyle = '#9ca3af';
-          for (let x = x0; x < x1; x += 6) { g.beginPath(); g.moveTo(x, y + LANE_H - IRQ_H); g.lineTo(x + 6, y + 10); g.stroke(); }
-        }
-        if (kind === SPAN.task && x1 - x0 > 40) {
-          g.fillStyle = '#111827';
-          g.font = '10px system-ui, sans-serif';
-          g.fillText(`task ${id}`, x0 + 3, y + 22);
-        }
-        state.hits.push({ x0, x1, y0: y + 10, y1: y + LANE_H - IRQ_H, cpu: lane.cpu, index, prio: 0 });
-      }
-      for (const [t0, t1, kind, id, index] of lane.irqs) {
-        const x0 = clipX(xOf(t0)), x1 = clipX(xOf(t1));
-        g.fillStyle = spanColor(kind, id);
-        g.fillRect(x0, y + LANE_H - IRQ_H, Math.max(1, x1 - x0), IRQ_H);
-        state.hits.push({ x0, x1, y0: y + LANE_H - IRQ_H, y1: y + LANE_H, cpu: lane.cpu, index, prio: 1 });
-      }
-      if (lane.density) {
-        const max = Math.max(1, ...lane.density);
-        g.fillStyle = 'rgba(17,24,39,0.55)';
-        lane.density.forEach((c, x) => { if (c) { const hh = 2 + 7 * c / max; g.fillRect(GUTTER + x, y + 9 - hh, 1, hh); } });
-      }
-      for (const [t, type, aux, a, b, index] of lane.marks) {
-        const mk = { cpu: lane.cpu, t, type, aux, a, b };
-        if (!markVisible(mk)) continue;
-        const x = xOf(t);
-        const hit = state.matches && state.matches.has(`${lane.cpu}:${index}`);
-        drawMark(g, x, y, type, aux, hit);
-        state.hits.push({ x0: x - 4, x1: x + 4, y0: y, y1: y + 10, cpu: lane.cpu, index, prio: 2 });
-      }
-    }
-    // lock waits: a red bar at the top of the lane, from contended to acquired
-    for (const [t0, t1, cpu, lock, i0] of d.locks) {
-      const y = laneY(cpu), x0 = clipX(xOf(t0)), x1 = clipX(xOf(t1));
-      if (state.filter && $('f-only').checked && state.filter.lock !== '' && +state.filter.lock !== lock) continue;
-      g.fillStyle = 'rgba(220,38,38,0.75)';
-      g.fillRect(x0, y + 10, Math.max(2, x1 - x0), 4);
-      state.hits.push({ x0, x1: Math.max(x0 + 2, x1), y0: y + 10, y1: y + 14, cpu, index: i0, prio: 3 });
-    }
-    // IPI arrows
-    for (const [ts, tr, src, dst, kind, si, di] of d.flows) {
-      if (state.filter && $('f-only').checked && state.filter.ipi && kindName(kind) !== state.filter.ipi) continue;
-      const x0 = xOf(ts), x1 = xOf(tr);
-      const y0 = laneY(src) + (dst > src ? LANE_H : 0), y1 = laneY(dst) + (dst > src ? 0 : LANE_H);
-      drawArrow(g, x0, y0, x1, y1, kindColor(kind));
-      state.drawnFlows.push({ t_send: ts, t_recv: tr, src, dst, kind, kind_name: kindName(kind), src_index: si, dst_index: di,
-        x0, y0, x1, y1 });
-    }
-    // Schedule decisions (a --schedule run, e.g. explore's shrunk failure): where the run left
-    // the default schedule, as an orange hand-off from the CPU that ran to the CPU that took over.
-    let decisionsDrawn = 0;
-    for (const [t, from, to, stepNo, preemption] of d.decisions || []) {
-      const x = xOf(t), y0 = laneY(from), y1 = laneY(to) + LANE_H / 2;
-      g.strokeStyle = g.fillStyle = preemption ? '#ea580c' : '#a8a29e';
-      g.lineWidth = 2;
-      g.beginPath(); g.moveTo(x, y0); g.lineTo(x, y0 + LANE_H); g.stroke();
-      if (to !== from) drawArrow(g, x, y0 + LANE_H / 2, x + 12, y1, g.strokeStyle);
-      g.font = '10px system-ui, sans-serif';
-      g.fillText(`${preemption ? 'preempted' : 'switch'} @${stepNo}`, x + 3, y0 + 8);
-      g.lineWidth = 1;
-      decisionsDrawn++;
-    }
-    lanesCanvas.dataset.decisions = String(decisionsDrawn);
+    for (const lane of d.lanes) drawLane(g, lane, clipX);
+    drawLockWaits(g, d, clipX);
+    drawFlows(g, d);
+    drawDecisions(g, d);
     drawWaits(g);
     if (state.selected) {
       g.strokeStyle = '#111827';
@@ -323,6 +251,107 @@
       g.fillText(`${d.flows.length} of ${d.flows_total} arrows shown: zoom in`, GUTTER + 4, h - 2);
     }
     drawCounters(d);
+  }
+
+  function drawAxisAndLanes(g, h, n) {
+    const pw = plotWidth();
+    g.fillStyle = '#6b7280';
+    g.font = '10px system-ui, sans-serif';
+    const step = niceStep((state.t1 - state.t0) / 8);
+    for (let t = Math.ceil(state.t0 / step) * step; t <= state.t1; t += step) {
+      const x = xOf(t);
+      g.fillRect(x, TOP - 4, 1, h - TOP);
+      g.fillText(fmtT(t), x + 2, 10);
+    }
+    g.fillStyle = 'rgba(255,255,255,0.85)';
+    g.fillRect(GUTTER, TOP - 3, pw, h);
+    for (let cpu = 0; cpu < n; cpu++) {
+      const y = laneY(cpu);
+      g.fillStyle = '#1d2330';
+      g.font = '12px system-ui, sans-serif';
+      g.fillText(`CPU ${cpu}`, 6, y + LANE_H / 2 + 4);
+      g.strokeStyle = '#e5e7eb';
+      g.strokeRect(GUTTER, y, pw, LANE_H);
+    }
+  }
+
+  // One CPU's spans (task, idle, kernel, offline), interrupt spans, instant marks and density.
+  function drawLane(g, lane, clipX) {
+    const y = laneY(lane.cpu);
+    for (const [t0, t1, kind, id, index] of lane.spans) {
+      const x0 = clipX(xOf(t0)), x1 = clipX(xOf(t1));
+      g.fillStyle = spanColor(kind, id);
+      g.fillRect(x0, y + 10, Math.max(1, x1 - x0), LANE_H - 10 - IRQ_H);
+      if (kind === SPAN.offline) {
+        g.strokeStyle = '#9ca3af';
+        for (let x = x0; x < x1; x += 6) { g.beginPath(); g.moveTo(x, y + LANE_H - IRQ_H); g.lineTo(x + 6, y + 10); g.stroke(); }
+      }
+      if (kind === SPAN.task && x1 - x0 > 40) {
+        g.fillStyle = '#111827';
+        g.font = '10px system-ui, sans-serif';
+        g.fillText(`task ${id}`, x0 + 3, y + 22);
+      }
+      state.hits.push({ x0, x1, y0: y + 10, y1: y + LANE_H - IRQ_H, cpu: lane.cpu, index, prio: 0 });
+    }
+    for (const [t0, t1, kind, id, index] of lane.irqs) {
+      const x0 = clipX(xOf(t0)), x1 = clipX(xOf(t1));
+      g.fillStyle = spanColor(kind, id);
+      g.fillRect(x0, y + LANE_H - IRQ_H, Math.max(1, x1 - x0), IRQ_H);
+      state.hits.push({ x0, x1, y0: y + LANE_H - IRQ_H, y1: y + LANE_H, cpu: lane.cpu, index, prio: 1 });
+    }
+    if (lane.density) {
+      const max = Math.max(1, ...lane.density);
+      g.fillStyle = 'rgba(17,24,39,0.55)';
+      lane.density.forEach((c, x) => { if (c) { const hh = 2 + 7 * c / max; g.fillRect(GUTTER + x, y + 9 - hh, 1, hh); } });
+    }
+    for (const [t, type, aux, a, b, index] of lane.marks) {
+      const mk = { cpu: lane.cpu, t, type, aux, a, b };
+      if (!markVisible(mk)) continue;
+      const x = xOf(t);
+      const hit = state.matches && state.matches.has(`${lane.cpu}:${index}`);
+      drawMark(g, x, y, type, aux, hit);
+      state.hits.push({ x0: x - 4, x1: x + 4, y0: y, y1: y + 10, cpu: lane.cpu, index, prio: 2 });
+    }
+  }
+
+  // Lock waits: a red bar at the top of the lane, from contended to acquired.
+  function drawLockWaits(g, d, clipX) {
+    for (const [t0, t1, cpu, lock, i0] of d.locks) {
+      const y = laneY(cpu), x0 = clipX(xOf(t0)), x1 = clipX(xOf(t1));
+      if (state.filter && $('f-only').checked && state.filter.lock !== '' && +state.filter.lock !== lock) continue;
+      g.fillStyle = 'rgba(220,38,38,0.75)';
+      g.fillRect(x0, y + 10, Math.max(2, x1 - x0), 4);
+      state.hits.push({ x0, x1: Math.max(x0 + 2, x1), y0: y + 10, y1: y + 14, cpu, index: i0, prio: 3 });
+    }
+  }
+
+  function drawFlows(g, d) {
+    for (const [ts, tr, src, dst, kind, si, di] of d.flows) {
+      if (state.filter && $('f-only').checked && state.filter.ipi && kindName(kind) !== state.filter.ipi) continue;
+      const x0 = xOf(ts), x1 = xOf(tr);
+      const y0 = laneY(src) + (dst > src ? LANE_H : 0), y1 = laneY(dst) + (dst > src ? 0 : LANE_H);
+      drawArrow(g, x0, y0, x1, y1, kindColor(kind));
+      state.drawnFlows.push({ t_send: ts, t_recv: tr, src, dst, kind, kind_name: kindName(kind), src_index: si, dst_index: di,
+        x0, y0, x1, y1 });
+    }
+  }
+
+  // Schedule decisions (a --schedule run, e.g. explore's shrunk failure): where the run left
+  // the default schedule, as an orange hand-off from the CPU that ran to the CPU that took over.
+  function drawDecisions(g, d) {
+    let drawn = 0;
+    for (const [t, from, to, stepNo, preemption] of d.decisions || []) {
+      const x = xOf(t), y0 = laneY(from), y1 = laneY(to) + LANE_H / 2;
+      g.strokeStyle = g.fillStyle = preemption ? '#ea580c' : '#a8a29e';
+      g.lineWidth = 2;
+      g.beginPath(); g.moveTo(x, y0); g.lineTo(x, y0 + LANE_H); g.stroke();
+      if (to !== from) drawArrow(g, x, y0 + LANE_H / 2, x + 12, y1, g.strokeStyle);
+      g.font = '10px system-ui, sans-serif';
+      g.fillText(`${preemption ? 'preempted' : 'switch'} @${stepNo}`, x + 3, y0 + 8);
+      g.lineWidth = 1;
+      drawn++;
+    }
+    lanesCanvas.dataset.decisions = String(drawn);
   }
 
   function drawMark(g, x, y, type, aux, highlight) {

@@ -16,9 +16,6 @@ struct CpuDescriptor {
 /// only, so it is not a scheduling point on the deterministic engine.
 inline CpuId current_cpu_id() noexcept;
 
-/// This CPU's hardware id. Any context.
-HwId current_hw_id() noexcept;
-
 /// The CPUs the platform reports, boot CPU first, in logical-id order. Valid after the back end
 /// has initialised; the span stays valid for the life of the machine.
 std::span<const CpuDescriptor> platform_cpus() noexcept;

@@ -10,7 +10,4 @@ namespace lockstep::hal {
 /// visible to the target's handler (release on send, acquire on delivery).
 void send_ipi(CpuId target, Vector v) noexcept;
 
-/// Raises `v` on every started CPU except this one. Same guarantees as send_ipi().
-void send_ipi_all_but_self(Vector v) noexcept;
-
 }  // namespace lockstep::hal

@@ -8,9 +8,6 @@ namespace lockstep::hal {
 /// Fires every `period` cycles of cycle_counter() from now until timer_stop(). This CPU only.
 void timer_set_periodic(Cycles period) noexcept;
 
-/// Fires once when cycle_counter() reaches `deadline`. This CPU only; replaces any setting.
-void timer_set_oneshot(Cycles deadline) noexcept;
-
 /// Disarms this CPU's timer. A tick already pending stays pending.
 void timer_stop() noexcept;
 
