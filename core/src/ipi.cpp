@@ -22,9 +22,9 @@ constexpr std::uint32_t kind_index(IpiKind k) { return static_cast<std::uint32_t
 bool post_call(PerCpu& target, const CallRequest& request) noexcept {
   for (;;) {
     {
-      IrqSpinlockGuard guard(target.mailbox.lock);
-      if (target.cpu_state() != CpuState::kOnline) return false;
       CallMailbox& box = target.mailbox;
+      IrqSpinlockGuard guard(box.lock);
+      if (target.cpu_state() != CpuState::kOnline) return false;
       if (box.count < kCallMailboxSlots) {
         CallRequest& slot = box.slots[(box.head + box.count) % kCallMailboxSlots];
         slot.fn = request.fn;

@@ -191,54 +191,88 @@ bool detail::enqueue_anywhere(hal::CpuId preferred, Task& t) noexcept {
   return false;
 }
 
-StealPlan choose_victim(std::span<const std::uint32_t> loads, std::span<const bool> eligible, hal::CpuId self) noexcept {
-  StealPlan plan;
-  if (self >= loads.size()) return plan;
-  std::uint32_t best = 0;
-  for (hal::CpuId c = 0; c < loads.size(); ++c) {
-    if (c == self || c >= eligible.size() || !eligible[c]) continue;
-    if (loads[c] > best) {
-      best = loads[c];
-      plan.victim = c;
-    }
+namespace {
+
+/// choose_victim's rule, fed one CPU at a time (so load_balance, which runs from the timer
+/// interrupt on a task's stack, needs no per-CPU arrays).
+class VictimSearch {
+ public:
+  void consider(hal::CpuId cpu, std::uint32_t load) noexcept {
+    if (load <= best_) return;
+    best_ = load;
+    victim_ = cpu;
   }
-  const std::uint32_t mine = loads[self];
-  if (plan.victim == hal::kInvalidCpu || best < 2 || best < mine + 2) return StealPlan{};
-  plan.count = (best - mine) / 2;
-  return plan;
+  StealPlan plan(std::uint32_t mine) const noexcept {
+    if (victim_ == hal::kInvalidCpu || best_ < 2 || best_ < mine + 2) return StealPlan{};
+    return StealPlan{victim_, (best_ - mine) / 2};
+  }
+
+ private:
+  hal::CpuId victim_ = hal::kInvalidCpu;
+  std::uint32_t best_ = 0;
+};
+
+}  // namespace
+
+StealPlan choose_victim(std::span<const std::uint32_t> loads, std::span<const bool> eligible,
+                        hal::CpuId self) noexcept {
+  if (self >= loads.size()) return StealPlan{};
+  VictimSearch search;
+  for (hal::CpuId c = 0; c < loads.size(); ++c)
+    if (c != self && c < eligible.size() && eligible[c]) search.consider(c, loads[c]);
+  return search.plan(loads[self]);
 }
+
+namespace {
+
+/// Moves up to `planned` tasks from `victim`'s queue to `self`'s, both locked; re-checks the
+/// estimate first (it may be stale) and moves nothing if `self` went offline.
+std::uint32_t steal_locked(PerCpu& self, PerCpu& victim, std::uint32_t planned) noexcept
+    LOCKSTEP_REQUIRES(self.run_queue.lock(), victim.run_queue.lock()) {
+  if (self.cpu_state() != CpuState::kOnline) return 0;
+  const std::uint32_t room = kRunQueueCapacity - self.run_queue.length();
+  std::uint32_t want = planned < room ? planned : room;
+  const std::uint32_t vl = cpu_load(victim), sl = cpu_load(self);
+  if (vl < sl + 2) return 0;
+  if (want > (vl - sl) / 2) want = (vl - sl) / 2;
+  Task* moved[kRunQueueCapacity];
+  const std::uint32_t count = victim.run_queue.take(moved, want);
+  for (std::uint32_t i = 0; i < count; ++i) (void)self.run_queue.push(*moved[i], self.id);
+  return count;
+}
+
+}  // namespace
 
 std::uint32_t load_balance(hal::CpuId cpu) noexcept {
   const hal::CpuId n = cpu_count();
   if (n < 2 || cpu >= n) return 0;
   ProfileScope scope(kLabelSteal);
-  std::array<std::uint32_t, hal::kMaxCpus> loads;
-  std::array<bool, hal::kMaxCpus> eligible;
+  // The same reads in the same order as filling choose_victim's arrays (a schedule depends on it).
+  VictimSearch search;
+  std::uint32_t mine = 0;
   for (hal::CpuId c = 0; c < n; ++c) {
-    loads[c] = cpu_load(cpu_record(c));
-    eligible[c] = cpu_is_online(c);
+    const std::uint32_t load = cpu_load(cpu_record(c));
+    const bool online = cpu_is_online(c);
+    if (c == cpu) {
+      mine = load;
+    } else if (online) {
+      search.consider(c, load);
+    }
   }
-  const StealPlan plan = choose_victim({loads.data(), n}, {eligible.data(), n}, cpu);
+  const StealPlan plan = search.plan(mine);
   if (plan.victim == hal::kInvalidCpu) return 0;
   PerCpu& self = cpu_record(cpu);
   PerCpu& victim = cpu_record(plan.victim);
-  // Two run queues are always locked in CPU-id order.
-  PerCpu& first = cpu < plan.victim ? self : victim;
-  PerCpu& second = cpu < plan.victim ? victim : self;
-  Task* moved[kRunQueueCapacity];
   std::uint32_t count = 0;
-  {
-    IrqSpinlockGuard g1(first.run_queue.lock());
-    IrqSpinlockGuard g2(second.run_queue.lock());
-    if (self.cpu_state() != CpuState::kOnline) return 0;
-    const std::uint32_t room = kRunQueueCapacity - self.run_queue.length();
-    std::uint32_t want = plan.count < room ? plan.count : room;
-    // Re-check under the locks: the estimate may be stale.
-    const std::uint32_t vl = cpu_load(victim), sl = cpu_load(self);
-    if (vl < sl + 2) return 0;
-    if (want > (vl - sl) / 2) want = (vl - sl) / 2;
-    count = victim.run_queue.take(moved, want);
-    for (std::uint32_t i = 0; i < count; ++i) (void)self.run_queue.push(*moved[i], cpu);
+  // Two run queues are always locked in CPU-id order.
+  if (cpu < plan.victim) {
+    IrqSpinlockGuard g1(self.run_queue.lock());
+    IrqSpinlockGuard g2(victim.run_queue.lock());
+    count = steal_locked(self, victim, plan.count);
+  } else {
+    IrqSpinlockGuard g1(victim.run_queue.lock());
+    IrqSpinlockGuard g2(self.run_queue.lock());
+    count = steal_locked(self, victim, plan.count);
   }
   if (count != 0) {
     PerCpu& me = this_cpu();

@@ -26,26 +26,14 @@ using hal::CpuId;
 using hal::Cycles;
 using hal::Vector;
 
-constexpr std::size_t kConsoleCapture = 4u << 20;
 constexpr std::uint64_t kHashPrime = 0x100000001b3ULL;
 
-enum class CpuState : std::uint8_t { kOff, kRunnable, kWaiting, kHalted, kDead };
+using CpuState = detail::VcpuState;
 
 /// What a scheduling point is about to do. An atomic write reports itself if it changed memory
 /// (det_memory_changed); a signal (IPI) releases its target if it waits; spins are not
 /// progress (spin_wait.hpp).
 enum class Point : std::uint8_t { kRead, kWrite, kSignal, kSpin, kOther };
-
-const char* state_name(CpuState s) {
-  switch (s) {
-    case CpuState::kOff: return "never-started";
-    case CpuState::kRunnable: return "running";
-    case CpuState::kWaiting: return "waiting";
-    case CpuState::kHalted: return "halted";
-    case CpuState::kDead: return "dead (fail-start fault)";
-  }
-  return "?";
-}
 
 struct Delivery {
   Cycles at;
@@ -185,7 +173,6 @@ class DetEngine final : public detail::Engine {
 
   // --- Engine -----------------------------------------------------------------------------
 
-  hal::HwId hw_id(CpuId cpu) const noexcept override { return descriptors_[cpu].hw_id; }
   std::span<const hal::CpuDescriptor> cpus() const noexcept override { return descriptors_; }
 
   void wait_for_interrupt() noexcept override {
@@ -256,11 +243,7 @@ class DetEngine final : public detail::Engine {
 
   void console_write(const char* text, std::size_t len) noexcept override {
     point(cfg_.costs.hal_call, "console_write", Point::kOther);
-    if (cfg_.echo_console) std::fwrite(text, 1, len, stderr);
-    const std::size_t room = kConsoleCapture - std::min(kConsoleCapture, result_.console.size());
-    const std::size_t take = std::min(room, len);
-    result_.console.append(text, take);
-    result_.console_dropped += len - take;
+    detail::capture_console(result_, cfg_.echo_console, text, len);
   }
 
   void test_focus(bool on) noexcept override {
@@ -495,7 +478,8 @@ class DetEngine final : public detail::Engine {
     for (CpuId i = 0; i < n_; ++i) {
       const VCpu& v = cpus_[i];
       CpuReport& r = result_.cpus[i];
-      r.state = (i == current_ && v.state == CpuState::kRunnable) ? "running (stopped here)" : state_name(v.state);
+      r.state = (i == current_ && v.state == CpuState::kRunnable) ? "running (stopped here)"
+                                                                  : detail::vcpu_state_name(v.state);
       r.cycles = v.hot.cycles;
       r.steps = v.steps;
       r.last_op = v.last_op;

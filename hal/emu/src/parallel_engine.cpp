@@ -25,9 +25,8 @@ using hal::Cycles;
 using hal::Vector;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kConsoleCapture = 4u << 20;
 
-enum class ParState : int { kOff, kRunning, kWaiting, kHalted, kDead };
+using ParState = detail::VcpuState;
 
 struct ParCpu {
   detail::CpuHot hot;
@@ -114,7 +113,6 @@ class ParEngine final : public detail::Engine {
 
   // --- Engine -----------------------------------------------------------------------------
 
-  hal::HwId hw_id(CpuId cpu) const noexcept override { return descriptors_[cpu].hw_id; }
   std::span<const hal::CpuDescriptor> cpus() const noexcept override { return descriptors_; }
 
   void wait_for_interrupt() noexcept override {
@@ -133,7 +131,7 @@ class ParEngine final : public detail::Engine {
           me.wake.wait_for(lock, std::chrono::milliseconds(20));
         }
       }
-      me.state.store(ParState::kRunning);
+      me.state.store(ParState::kRunnable);
     }
     relax_point();
   }
@@ -173,18 +171,14 @@ class ParEngine final : public detail::Engine {
 
   void console_write(const char* text, std::size_t len) noexcept override {
     std::lock_guard g(console_mutex_);
-    if (cfg_.echo_console) std::fwrite(text, 1, len, stderr);
-    const std::size_t room = kConsoleCapture - std::min(kConsoleCapture, result_.console.size());
-    const std::size_t take = std::min(room, len);
-    result_.console.append(text, take);
-    result_.console_dropped += len - take;
+    detail::capture_console(result_, cfg_.echo_console, text, len);
   }
 
  private:
   ParCpu& self() noexcept { return cpus_[detail::tl_cpu->id]; }
 
   void launch(ParCpu& v) {
-    v.state.store(ParState::kRunning);
+    v.state.store(ParState::kRunnable);
     ++live_;
     v.thread = std::thread([this, &v] {
       detail::tl_engine = this;
@@ -275,7 +269,7 @@ class ParEngine final : public detail::Engine {
     for (CpuId i = 0; i < n_; ++i) {
       const ParCpu& c = cpus_[i];
       const ParState s = c.state.load();
-      if (s == ParState::kRunning) return false;
+      if (s == ParState::kRunnable) return false;
       if (s == ParState::kWaiting &&
           (c.hot.pending.load() != 0 || c.timer_deadline.load(std::memory_order_relaxed) != 0))
         return false;
@@ -289,9 +283,8 @@ class ParEngine final : public detail::Engine {
     result_.max_cycles = now();
     std::string text = fmt::format("{} (parallel engine, {} vCPUs)\n", to_string(status_), n_);
     for (CpuId i = 0; i < n_ && i < 64; ++i) {
-      static constexpr const char* kNames[] = {"never-started", "running", "waiting", "halted", "dead (fail-start fault)"};
       CpuReport& r = result_.cpus[i];
-      r.state = kNames[static_cast<int>(cpus_[i].state.load())];
+      r.state = detail::vcpu_state_name(cpus_[i].state.load());
       r.irq_enabled = cpus_[i].hot.irq_enabled;
       r.pending = cpus_[i].hot.pending.load();
       text += fmt::format("  cpu {:>4}: {:<24} irq {} pending {:#x}\n", i, r.state, r.irq_enabled ? "on " : "off", r.pending);

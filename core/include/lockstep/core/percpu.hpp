@@ -46,9 +46,9 @@ struct CallRequest {
 struct CallMailbox {
   RawSpinlock lock{"call-mailbox"};
   hal::Atomic<std::uint32_t> queued{0};  ///< Lock-free "anything to serve?" check.
-  CallRequest slots[kCallMailboxSlots];
-  std::uint32_t head = 0;
-  std::uint32_t count = 0;
+  CallRequest slots[kCallMailboxSlots] LOCKSTEP_GUARDED_BY(lock);
+  std::uint32_t head LOCKSTEP_GUARDED_BY(lock) = 0;
+  std::uint32_t count LOCKSTEP_GUARDED_BY(lock) = 0;
 };
 
 inline constexpr std::uint8_t kIdlePriority = 0xff;

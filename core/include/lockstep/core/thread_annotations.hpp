@@ -15,3 +15,4 @@
 #define LOCKSTEP_TRY_ACQUIRE(...) LOCKSTEP_TSA(try_acquire_capability(__VA_ARGS__))
 #define LOCKSTEP_REQUIRES(...) LOCKSTEP_TSA(requires_capability(__VA_ARGS__))
 #define LOCKSTEP_NO_TSA LOCKSTEP_TSA(no_thread_safety_analysis)
+#define LOCKSTEP_RETURN_CAPABILITY(x) LOCKSTEP_TSA(lock_returned(x))

@@ -47,7 +47,7 @@ void timer_init(const firmware::FdtArmPlatform& p, const Options& o) noexcept {
   if (g_hz == 0) g_hz = p.timer_frequency;
   if (g_hz == 0) {
     baremetal::warning("timer: CNTFRQ_EL0 is 0 and the tree gives no clock-frequency; assuming 62.5 MHz");
-    g_hz = 62'500'000;
+    g_hz = kVirtCounterHz;
   }
   if (o.verbose)
     core::print("timer: {} timer, INTID {} ({}), counter frequency {} Hz (CNTFRQ_EL0{}), tick 1 ms = {} counts\n",

@@ -33,7 +33,15 @@ constexpr std::uint32_t kPitHz = 1193182;
 constexpr std::uint32_t kCalibrationMs = 10;
 
 bool g_x2 = false;
-std::uintptr_t g_mmio = 0xFEE00000;  // Kept in a variable: an immediate above 2 GiB sign-extends.
+// The architectural reset value of IA32_APIC_BASE's base (Intel SDM Vol.3 10.4.4).
+constexpr std::uintptr_t kDefaultApicBase = 0xFEE00000;
+// The 8259A PICs' data (mask) ports (Intel 8259A datasheet; the PC's master and slave).
+constexpr std::uint16_t kPic1Data = 0x21, kPic2Data = 0xA1;
+// Fallback rates when the PIT cannot calibrate: QEMU's usual figures, named in the warning.
+constexpr hal::Cycles kFallbackTscHz = 1'000'000'000;
+constexpr std::uint64_t kFallbackApicTimerHz = 62'500'000;
+
+std::uintptr_t g_mmio = kDefaultApicBase;  // Kept in a variable: an immediate above 2 GiB sign-extends.
 hal::Cycles g_tsc_hz = 0;
 std::uint64_t g_apic_timer_hz = 0;
 
@@ -109,8 +117,8 @@ void apic_init_boot(bool verbose, bool force_xapic) noexcept {
   if (verbose) core::print("apic: mode {}\n", g_x2 ? "x2APIC (MSRs)" : "xAPIC (MMIO)");
   if ((base & kApicBaseBsp) == 0) baremetal::warning("IA32_APIC_BASE says this is not the BSP");
   // Outside the x2APIC mode the 8259s may still deliver through LINT0: mask both PICs.
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  outb(kPic1Data, 0xFF);
+  outb(kPic2Data, 0xFF);
 }
 
 void apic_init_this_cpu() noexcept {
@@ -150,8 +158,8 @@ void timer_calibrate(bool verbose) noexcept {
   write(kRegTimerInit, 0);
   if (polls >= kMaxPolls || tsc1 == tsc0) {
     baremetal::warning("PIT calibration failed; assuming 1 GHz TSC and 62.5 MHz APIC timer");
-    g_tsc_hz = 1'000'000'000;
-    g_apic_timer_hz = 62'500'000;
+    g_tsc_hz = kFallbackTscHz;
+    g_apic_timer_hz = kFallbackApicTimerHz;
   } else {
     g_tsc_hz = (tsc1 - tsc0) * 1000 / kCalibrationMs;
     g_apic_timer_hz = static_cast<std::uint64_t>(apic0 - apic1) * 1000 / kCalibrationMs;

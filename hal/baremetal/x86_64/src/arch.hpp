@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <lockstep/hal/types.hpp>
 
+#include "boot_layout.h"
+
 namespace lockstep::x86 {
 
 // ---- Instructions ----
@@ -70,22 +72,24 @@ inline constexpr std::uint32_t kCpuid1EdxApic = 1u << 9;
 inline constexpr std::uint8_t kVectorBase = 0x40;
 inline constexpr std::uint8_t kApicErrorVector = 0xFE;
 inline constexpr std::uint8_t kSpuriousVector = 0xFF;
-inline constexpr std::uint16_t kKernelCodeSelector = 0x08;
+inline constexpr std::uint16_t kKernelCodeSelector = X86_SEL_CODE64;
 
-/// Physical address where the AP trampoline is copied (below 1 MiB, page aligned; the SIPI
-/// vector is its page number: SDM Vol.3 8.4.4.1).
-inline constexpr std::uint32_t kTrampolineAddress = 0x8000;
+/// Physical address where the AP trampoline is copied (boot_layout.h).
+inline constexpr std::uint32_t kTrampolineAddress = X86_TRAMPOLINE_ADDRESS;
 
-/// Per-CPU start slot the AP trampoline's 64-bit code looks itself up in (by APIC id).
-/// Layout shared with trampoline.S: keep offsets in sync.
+/// Per-CPU start slot ap_entry64 (boot.S) looks itself up in, by APIC id. The assembly reads
+/// it at the offsets of boot_layout.h, checked here.
 struct ApSlot {
-  std::uint32_t apic_id;   // +0
-  std::uint32_t armed;     // +4: 1 once start_cpu() filled the slot.
-  std::uint64_t stack_top; // +8
-  std::uint64_t cpu;       // +16: logical id
-  std::uint64_t entry;     // +24: hal::CpuEntry
+  std::uint32_t apic_id;
+  std::uint32_t armed;  ///< 1 once start_cpu() filled the slot.
+  std::uint64_t stack_top;
+  std::uint64_t cpu;    ///< Logical id.
+  std::uint64_t entry;  ///< hal::CpuEntry.
 };
-static_assert(sizeof(ApSlot) == 32);
+static_assert(offsetof(ApSlot, apic_id) == X86_AP_SLOT_APIC_ID && offsetof(ApSlot, armed) == X86_AP_SLOT_ARMED &&
+              offsetof(ApSlot, stack_top) == X86_AP_SLOT_STACK_TOP && offsetof(ApSlot, cpu) == X86_AP_SLOT_CPU &&
+              offsetof(ApSlot, entry) == X86_AP_SLOT_ENTRY && sizeof(ApSlot) == X86_AP_SLOT_SIZE,
+              "boot.S reads ApSlot at these offsets");
 
 }  // namespace lockstep::x86
 

@@ -3,12 +3,9 @@
 // (Xen public/arch-x86/hvm/start_info.h). We build identity page tables for the low 4 GiB,
 // switch to long mode with our own GDT and call kernel_main_x86(start_info).
 
+#include "boot_layout.h"
+
 #define PVH_NOTE_PHYS32_ENTRY 18   /* Xen public/elfnote.h: XEN_ELFNOTE_PHYS32_ENTRY */
-#define CR0_PE (1 << 0)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define MSR_EFER 0xC0000080        /* Intel SDM Vol.4 Table 2-2 */
-#define EFER_LME (1 << 8)
 #define PTE_P_RW 0x3
 #define PDE_2M_PRW 0x83            /* present, writable, 2 MiB page (PS) */
 #define PDE_PCD_PWT 0x18           /* uncached: the top GiB holds the LAPIC and IOAPIC */
@@ -63,22 +60,22 @@ _start32:
 
     lgdt gdt_pointer
     mov %cr4, %eax
-    or $CR4_PAE, %eax
+    or $X86_CR4_PAE, %eax
     mov %eax, %cr4
     mov $boot_pml4, %eax
     mov %eax, %cr3
-    mov $MSR_EFER, %ecx
+    mov $X86_MSR_EFER, %ecx
     rdmsr
-    or $EFER_LME, %eax
+    or $X86_EFER_LME, %eax
     wrmsr
     mov %cr0, %eax
-    or $(CR0_PG | CR0_PE), %eax
+    or $(X86_CR0_PG | X86_CR0_PE), %eax
     mov %eax, %cr0
-    ljmp $0x08, $start64
+    ljmp $X86_SEL_CODE64, $start64
 
     .code64
 start64:
-    mov $0x10, %ax
+    mov $X86_SEL_DATA, %ax
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
@@ -99,7 +96,7 @@ start64:
 // (a late or unexpected one) parks for good.
     .global ap_entry64
 ap_entry64:
-    mov $0x10, %ax
+    mov $X86_SEL_DATA, %ax
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
@@ -125,16 +122,16 @@ ap_entry64:
     mov ap_slot_count(%rip), %ecx
 7:  test %ecx, %ecx
     jz 9f
-    cmp (%rsi), %r8d
+    cmp X86_AP_SLOT_APIC_ID(%rsi), %r8d
     jne 8f
-    cmpl $1, 4(%rsi)
+    cmpl $1, X86_AP_SLOT_ARMED(%rsi)
     jne 9f
-    mov 8(%rsi), %rsp
+    mov X86_AP_SLOT_STACK_TOP(%rsi), %rsp
     mov %rsi, %rdi
     xor %ebp, %ebp
     call ap_main_x86
     jmp 9f
-8:  add $32, %rsi
+8:  add $X86_AP_SLOT_SIZE, %rsi
     dec %ecx
     jmp 7b
 9:  cli

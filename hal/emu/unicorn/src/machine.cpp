@@ -39,7 +39,7 @@ namespace a64 = lockstep::arm64;
 // Unicorn/QEMU exception numbers seen by UC_HOOK_INTR (FACTS).
 constexpr std::uint32_t kExcpUdef = 1, kExcpSwi = 2, kExcpBkpt = 7, kExcpHvc = 11, kExcpSmc = 13;
 // The counter frequency the machine reports; one tick per instruction retired.
-constexpr std::uint64_t kCounterHz = 62'500'000;
+constexpr std::uint64_t kCounterHz = a64::kVirtCounterHz;
 // PL011 registers (PrimeCell UART PL011 TRM 3.2).
 constexpr std::uint64_t kUartDr = 0x000, kUartFr = 0x018;
 

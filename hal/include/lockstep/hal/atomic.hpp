@@ -7,22 +7,38 @@
 // engine every operation is also a scheduling point. Never use `volatile` for shared flags.
 
 #include <atomic>
+#include <concepts>
+#include <cstdint>
 #include <lockstep/hal_backend/atomic.hpp>
+#include <type_traits>
 
 namespace lockstep::hal {
 
+/// What the core does with any atomic: load, store, exchange, compare-and-exchange, each with
+/// an explicit order, and a constant initialiser (the core's atomics are static or members).
 template <class A>
-concept AtomicWord = requires(A a, typename A::value_type v) {
-  { a.load(std::memory_order_acquire) };
+concept AtomicFlag = std::is_constructible_v<A, typename A::value_type> && requires(A a, typename A::value_type v) {
+  { a.load(std::memory_order_acquire) } -> std::same_as<typename A::value_type>;
   a.store(v, std::memory_order_release);
-  { a.exchange(v, std::memory_order_acq_rel) };
-  { a.compare_exchange_strong(v, v, std::memory_order_acq_rel, std::memory_order_acquire) };
-  { a.compare_exchange_weak(v, v, std::memory_order_acq_rel, std::memory_order_acquire) };
-  { a.fetch_add(v, std::memory_order_relaxed) };
-  { a.fetch_sub(v, std::memory_order_relaxed) };
+  { a.exchange(v, std::memory_order_acq_rel) } -> std::same_as<typename A::value_type>;
+  { a.compare_exchange_strong(v, v, std::memory_order_acq_rel, std::memory_order_acquire) } -> std::same_as<bool>;
+  { a.compare_exchange_weak(v, v, std::memory_order_acq_rel, std::memory_order_acquire) } -> std::same_as<bool>;
 };
 
-static_assert(AtomicWord<Atomic<std::uint32_t>>, "hal_backend Atomic<T> lacks part of the contract");
-static_assert(AtomicWord<Atomic<std::uint64_t>>, "hal_backend Atomic<T> lacks part of the contract");
+/// And with an integer: the arithmetic and bit operations (ipi.cpp sets and clears pending bits).
+template <class A>
+concept AtomicWord = AtomicFlag<A> && requires(A a, typename A::value_type v) {
+  { a.fetch_add(v, std::memory_order_relaxed) } -> std::same_as<typename A::value_type>;
+  { a.fetch_sub(v, std::memory_order_relaxed) } -> std::same_as<typename A::value_type>;
+  { a.fetch_or(v, std::memory_order_acq_rel) } -> std::same_as<typename A::value_type>;
+  { a.fetch_and(v, std::memory_order_acq_rel) } -> std::same_as<typename A::value_type>;
+};
+
+// Every width the core instantiates (a back end missing one fails here, naming the type).
+static_assert(AtomicFlag<Atomic<bool>>, "hal_backend Atomic<bool> lacks part of the contract");
+static_assert(AtomicWord<Atomic<std::uint8_t>>, "hal_backend Atomic<uint8_t> lacks part of the contract");
+static_assert(AtomicWord<Atomic<std::uint32_t>>, "hal_backend Atomic<uint32_t> lacks part of the contract");
+static_assert(AtomicWord<Atomic<std::uint64_t>>, "hal_backend Atomic<uint64_t> lacks part of the contract");
+static_assert(AtomicWord<Atomic<std::uintptr_t>>, "hal_backend Atomic<uintptr_t> lacks part of the contract");
 
 }  // namespace lockstep::hal

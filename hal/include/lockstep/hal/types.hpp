@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <lockstep/hal_backend/limits.hpp>
 
 namespace lockstep::hal {
 
@@ -24,8 +25,9 @@ using Vector = std::uint8_t;
 /// Saved local interrupt state, opaque to the core.
 using IrqState = std::uintptr_t;
 
-/// The largest machine any back end supports. Core sizes its static per-CPU tables by it.
-inline constexpr CpuId kMaxCpus = 1024;
+/// The largest machine this back end supports (hal_backend/limits.hpp: 1,024 emulated CPUs,
+/// 64 for a kernel). The core sizes its static per-CPU tables by it.
+inline constexpr CpuId kMaxCpus = backend::kMaxCpus;
 
 /// Vectors 0..kIpiVectorCount-1 carry inter-processor interrupts; their meaning is the core's.
 inline constexpr Vector kIpiVectorCount = 8;

@@ -32,4 +32,9 @@ inline constexpr std::int64_t kPsciNotPresent = -7, kPsciDisabled = -8, kPsciInv
 inline constexpr std::uint64_t kSysWritec = 0x03, kSysWrite0 = 0x04, kSysExitOperation = 0x18;
 inline constexpr std::uint64_t kAdpStoppedApplicationExitValue = 0x20026;
 
+/// The generic timer frequency of QEMU's virt machine (CNTFRQ_EL0 = 62.5 MHz, FACTS): the kernel's
+/// fallback when neither the register nor the device tree says, and what the Unicorn machine
+/// reports.
+inline constexpr std::uint64_t kVirtCounterHz = 62'500'000;
+
 }  // namespace lockstep::arm64

@@ -12,7 +12,7 @@
 namespace lockstep::baremetal {
 
 /// Storage limits of the kernels (static arrays; the core never allocates).
-inline constexpr hal::CpuId kMaxKernelCpus = 64;
+inline constexpr hal::CpuId kMaxKernelCpus = hal::kMaxCpus;  // hal_backend/limits.hpp
 inline constexpr std::size_t kCpuStackSize = 32 * 1024;
 inline constexpr std::size_t kKernelTasks = 640;
 inline constexpr std::size_t kTaskStackSize = 16 * 1024;
