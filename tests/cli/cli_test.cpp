@@ -171,6 +171,15 @@ TEST_F(Cli, BadScheduleFilesExitTwoNamingTheProblem) {
   EXPECT_EXIT_STATUS(sh(test_bin() + " run --scenario racy_counter --schedule wrong_cpu.schedule"), 2);
 }
 
+TEST_F(Cli, BootRefusesMachinesQemuCannotStartBeforeStartingIt) {
+  const Result gic = sh(bin() + " boot --arch arm64 --cpus 9 --gic 2");
+  EXPECT_EXIT_STATUS(gic, 2);
+  EXPECT_NE(gic.output.find("GICv2 serves at most 8 CPUs"), std::string::npos) << gic.output;
+  const Result pc = sh(bin() + " boot --arch x86_64 --cpus 300 --accel kvm");
+  EXPECT_EXIT_STATUS(pc, 2);
+  EXPECT_NE(pc.output.find("x2APIC interrupt remapping"), std::string::npos) << pc.output;
+}
+
 TEST_F(Cli, SearchLimitsAreInTheTraceHeaderAndTheReproCommand) {
   const Result r = sh(bin() + " run --scenario mixed --cpus 2 --strategy pct --pct-horizon 77 --max-steps 9000000 "
                               "--max-cycles 123456789 --trace limits.trace");

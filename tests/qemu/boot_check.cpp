@@ -2,6 +2,7 @@
 // the run. One ctest entry per configuration.
 //   test_qemu_boot --arch x86_64|arm64 --kernel K --cpus N [--accel tcg|kvm] [--gic 2|3] [--el2]
 //                  [--no-semihosting] [--extra-cpu ID] [--expect-fault] [--timeout S]
+//                  [--qemu-arg ARG --expect-qemu-error TEXT]
 // Exit 0: the run behaved as expected; 1: it did not (the reason, the kernel's problem lines,
 // the tail of the output and the command to reproduce are printed); 77: skipped (KVM requested
 // but /dev/kvm unusable).
@@ -23,6 +24,7 @@ struct Check {
   lockstep::sim::BootOptions boot;
   long long extra_cpu = -1;
   bool expect_fault = false;
+  std::string expect_qemu_error;  ///< QEMU refuses to start: its words must reach the reason.
   bool arm64() const { return boot.arch == "arm64"; }
 };
 
@@ -120,6 +122,8 @@ bool parse(int argc, char** argv, Check& c) {
     else if (a == "--no-semihosting") c.boot.semihosting = false;
     else if (a == "--extra-cpu") c.extra_cpu = std::strtoll(v, nullptr, 0), ++i;
     else if (a == "--expect-fault") c.expect_fault = true;
+    else if (a == "--qemu-arg") c.boot.extra_qemu_args.push_back(v), ++i;
+    else if (a == "--expect-qemu-error") c.expect_qemu_error = v, ++i;
     else if (a == "--timeout") c.boot.timeout = std::chrono::seconds(std::atoi(v)), ++i;
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
@@ -145,6 +149,13 @@ int main(int argc, char** argv) {
   if (c.extra_cpu >= 0) c.boot.kernel_args.push_back("lockstep.extra_cpu=" + std::to_string(c.extra_cpu));
   if (c.expect_fault) c.boot.kernel_args.push_back("lockstep.fault_test");
   const BootResult r = lockstep::sim::run_boot(c.boot);
+  if (!c.expect_qemu_error.empty()) {
+    if (r.status != BootStatus::kBadExit || r.reason.find("QEMU said: ") == std::string::npos ||
+        r.reason.find(c.expect_qemu_error) == std::string::npos)
+      return fail(r, "QEMU's own reason ('" + c.expect_qemu_error + "') is not in the failure");
+    std::printf("PASS: %s\n", r.reason.c_str());
+    return 0;
+  }
   if (c.expect_fault) return check_fault(c, r);
   if (const int failed = check_platform(c, r); failed != 0) return failed;
   if (const int failed = check_run(c, r); failed != 0) return failed;

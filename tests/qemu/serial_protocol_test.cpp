@@ -123,6 +123,25 @@ TEST(SerialProtocol, LockupLineFailsAPassingRunWithItsReport) {
   EXPECT_NE(r.reason.find("in stage 'workload boot'"), std::string::npos) << r.reason;
 }
 
+TEST(BootLimits, MachinesQemuCannotStartAreNamedBeforeItRuns) {
+  lockstep::sim::BootOptions o;
+  o.arch = "arm64";
+  o.gic = 2;
+  o.cpus = 9;
+  EXPECT_NE(lockstep::sim::boot_limits_problem(o).find("GICv2 serves at most 8 CPUs"), std::string::npos);
+  o.gic = 3;
+  EXPECT_EQ(lockstep::sim::boot_limits_problem(o), "");
+  o.arch = "x86_64";
+  o.cpus = 300;
+  EXPECT_NE(lockstep::sim::boot_limits_problem(o).find("at most 255 CPUs"), std::string::npos);
+  o.cpus = 255;
+  EXPECT_EQ(lockstep::sim::boot_limits_problem(o), "");
+  o.cpus = 300;
+  const auto r = lockstep::sim::run_boot(o);  // Refused before any QEMU is started.
+  EXPECT_EQ(r.status, BootStatus::kLaunchError);
+  EXPECT_NE(r.reason.find("x2APIC"), std::string::npos) << r.reason;
+}
+
 TEST(SerialProtocol, ExitStatusMustAgreeWithEndLine) {
   EXPECT_EQ(lockstep::sim::parse_serial_log(good_log(), proto::kExitFail).status, BootStatus::kFailed);
   EXPECT_EQ(lockstep::sim::parse_serial_log(good_log(), 0).status, BootStatus::kBadExit);

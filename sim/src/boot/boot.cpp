@@ -303,9 +303,36 @@ std::vector<std::string> qemu_command(const BootOptions& o) {
   return c;
 }
 
+std::string boot_limits_problem(const BootOptions& o) {
+  if (o.arch == "arm64" && o.gic == 2 && o.cpus > kGicV2MaxCpus)
+    return "GICv2 serves at most " + std::to_string(kGicV2MaxCpus) + " CPUs (ARM IHI 0048B, 1.4.1), " +
+           std::to_string(o.cpus) + " asked: use --gic 3";
+  if (o.arch == "x86_64" && o.cpus > kPcMaxCpus)
+    return "QEMU's PC machine starts at most " + std::to_string(kPcMaxCpus) +
+           " CPUs with xAPIC ids (more need x2APIC interrupt remapping, which this kernel does not set up), " +
+           std::to_string(o.cpus) + " asked";
+  return {};
+}
+
+namespace {
+/// QEMU's own words on why it stopped: its stderr on one line, bounded.
+std::string qemu_said(const std::string& err) {
+  constexpr std::size_t kShown = 600;
+  std::string line;
+  for (const char c : err.substr(0, kShown)) line += (c == '\n' || c == '\r') ? ' ' : c;
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return err.size() > kShown ? line + " ..." : line;
+}
+}  // namespace
+
 BootResult run_boot(const BootOptions& o) {
   BootResult r;
   r.command = qemu_command(o);
+  if (const std::string problem = boot_limits_problem(o); !problem.empty()) {
+    r.status = BootStatus::kLaunchError;
+    r.reason = problem;
+    return r;
+  }
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     r.reason = std::string("pipe: ") + std::strerror(errno);
@@ -405,6 +432,8 @@ BootResult run_boot(const BootOptions& o) {
   if (o.arch == "arm64" && !o.semihosting && exit_code == 0 && r.end_seen)
     exit_code = r.end_passed ? proto::kExitPass : proto::kExitFail;
   parser.finish(exit_code, timed_out);
+  if (r.status == BootStatus::kBadExit && !r.qemu_stderr.empty())
+    r.reason += "; QEMU said: " + qemu_said(r.qemu_stderr);
   if (too_much) {
     r.status = BootStatus::kFailed;
     r.reason = "serial output exceeded " + std::to_string(o.max_output) + " bytes; QEMU killed in stage '" + r.last_stage + "'";

@@ -115,6 +115,14 @@ Action add_boot(CLI::App& app, const Context&) {
   cmd->add_option("--trace", f->trace, "Write the kernel's trace as a lockstep trace file");
   cmd->add_flag("--verbose", f->verbose, "The kernel prints its enumeration (as KERNEL_DEBUG=1); the console is streamed");
   return [f] {
+    if (f->machine == "qemu") {
+      // A machine QEMU cannot start is a bad request (exit 2), said before anything runs.
+      BootOptions asked;
+      asked.arch = f->arch;
+      asked.cpus = f->cpus;
+      asked.gic = f->gic;
+      if (const std::string problem = boot_limits_problem(asked); !problem.empty()) throw InputError(problem);
+    }
     if (f->kernel.empty()) f->kernel = default_kernel_image(f->arch);
     if (!exists(f->kernel))
       throw InputError(fmt::format("kernel image '{}' not found (build it: scripts/build host --target "
@@ -122,7 +130,8 @@ Action add_boot(CLI::App& app, const Context&) {
                                    f->kernel, f->arch));
     if (f->machine == "unicorn" && f->arch != "arm64")
       throw InputError("the Unicorn machine runs arm64 images (--arch arm64); x86_64 runs on QEMU");
-    if (f->machine == "unicorn" && f->cpus > 8) throw InputError("the Unicorn machine has at most 8 CPUs (GICv2)");
+    if (f->machine == "unicorn" && f->cpus > kGicV2MaxCpus)
+      throw InputError(fmt::format("the Unicorn machine has at most {} CPUs (GICv2)", kGicV2MaxCpus));
     BootResult r;
     std::uint64_t hash = 0;
     std::vector<std::vector<core::TraceRecord>> per_cpu;

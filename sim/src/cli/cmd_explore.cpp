@@ -65,7 +65,8 @@ template <class Options>
 int explore_unicorn(const Context& ctx, const Options& o, const SeedPlan& plan) {
   const std::string kernel = o.kernel.empty() ? default_kernel_image("arm64") : o.kernel;
   if (!emu::parse_strategy(o.machine.strategy)) throw InputError(fmt::format("unknown strategy '{}'", o.machine.strategy));
-  if (o.machine.cpus < 1 || o.machine.cpus > 8) throw InputError("the Unicorn machine has 1 to 8 CPUs");
+  if (o.machine.cpus < 1 || o.machine.cpus > kGicV2MaxCpus)
+    throw InputError(fmt::format("the Unicorn machine has 1 to {} CPUs (GICv2)", kGicV2MaxCpus));
   if (!std::ifstream(kernel)) throw InputError(fmt::format("kernel image '{}' not found (pass --kernel)", kernel));
   fmt::print("exploring the arm64 kernel self-test on the Unicorn machine, {} CPUs: {} seeds from {} with {} strategy, {} jobs\n",
              o.machine.cpus, plan.shard_runs(), plan.seed_start, o.machine.strategy, o.jobs);

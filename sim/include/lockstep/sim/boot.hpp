@@ -89,6 +89,13 @@ std::vector<std::string> qemu_command(const BootOptions& options);
 /// timeout (plus the time to kill QEMU).
 BootResult run_boot(const BootOptions& options);
 
+/// The machines QEMU (7.2) cannot start as asked, known before starting it: why, or "". run_boot
+/// refuses them with this reason (kLaunchError).
+std::string boot_limits_problem(const BootOptions& options);
+/// GICv2's CPU interfaces (ARM IHI 0048B, 1.4.1) and the PC machine's xAPIC CPU count.
+inline constexpr unsigned kGicV2MaxCpus = 8;
+inline constexpr unsigned kPcMaxCpus = 255;
+
 /// Incremental parser of the serial protocol; run_boot() feeds it, tests feed saved logs.
 class SerialParser {
  public:
