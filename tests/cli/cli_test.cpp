@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -279,6 +280,35 @@ TEST_F(Cli, ReplayRefusesAnotherBuildUnlessForced) {
   EXPECT_NE(refused.output.find("someotherbuild"), std::string::npos) << refused.output;
   EXPECT_NE(refused.output.find("--force"), std::string::npos) << refused.output;
   EXPECT_EXIT_STATUS(sh(bin() + " replay --force other.trace"), 0);
+}
+
+// A header field out of range behind a valid checksum (it once made replay allocate change
+// points until bad_alloc) exits 2 at once, naming the field and its range.
+TEST_F(Cli, HeaderFieldsOutOfRangeExitTwoNamingTheField) {
+  make_trace("t.trace");
+  const lockstep::sim::TraceData good = lockstep::sim::read_trace_file("t.trace");
+  auto rewrite = [&](const std::string& name, auto change) {
+    lockstep::sim::TraceData t = good;
+    change(t.config);
+    lockstep::sim::TraceWriter w(name, t.config);
+    for (std::uint32_t c = 0; c < t.config.cpus; ++c) w.write_cpu(c, t.cpus[c], t.lost[c]);
+    w.finish(t.outcome);
+  };
+  rewrite("depth.trace", [](lockstep::sim::TraceConfig& c) { c.pct_depth = 0xff000003u; });
+  rewrite("steps.trace", [](lockstep::sim::TraceConfig& c) { c.max_steps = ~std::uint64_t{0}; });
+  rewrite("ring.trace", [](lockstep::sim::TraceConfig& c) { c.ring_capacity = std::uint64_t{1} << 40; });
+  rewrite("strategy.trace", [](lockstep::sim::TraceConfig& c) { c.strategy = "bogus"; });
+  const std::pair<std::string, std::string> cases[] = {{"depth.trace", "PCT depth"},
+                                                       {"steps.trace", "step limit"},
+                                                       {"ring.trace", "ring capacity"},
+                                                       {"strategy.trace", "bogus"}};
+  for (const auto& [file, field] : cases) {
+    const auto start = std::chrono::steady_clock::now();
+    const Result r = sh(bin() + " replay --force " + file);
+    EXPECT_EXIT_STATUS(r, 2);
+    EXPECT_NE(r.output.find(field), std::string::npos) << file << "\n" << r.output;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << file << " took too long";
+  }
 }
 
 TEST_F(Cli, ReplayNamesTheFirstDivergingEvent) {
