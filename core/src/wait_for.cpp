@@ -8,6 +8,10 @@
 // The chain is read link by link, not as one snapshot, so a cycle is reported only when the
 // same cycle is found by two consecutive checks kWaitCheckPeriod spins apart, while this CPU's
 // lock stayed taken throughout: a holder that let go in between would have ended the spin.
+//
+// The same checks carry the spin watchdog (BootConfig::lockup_cycles): a wait that lasts too
+// long is reported once whether or not it is part of a cycle (a holder that never lets go, an
+// IPI that never arrived), naming the CPUs that still have calls queued.
 
 #include <lockstep/core/cpu.hpp>
 #include <lockstep/core/lockdep.hpp>
@@ -55,7 +59,7 @@ void describe_context(TextBuffer& text, const PerCpu& cpu) noexcept {
   if (cpu.irq_depth != 0) text.put(" in an interrupt handler");
 }
 
-/// One link of the report (format: docs/ARCHITECTURE.md, "Deadlock report").
+/// One link of the report (format: docs/ARCHITECTURE.md, "Deadlock and lock reports").
 void describe_wait(TextBuffer& text, hal::CpuId cpu, std::uintptr_t w, hal::CpuId next) noexcept {
   const PerCpu& record = cpu_record(cpu);
   text.format("cpu {} (", cpu);
