@@ -11,6 +11,8 @@ namespace lockstep::emu {
 // Defined in engine_test.cpp: deliveries per CPU in this binary.
 extern std::array<int, hal::kMaxCpus>& delivered_counts();
 extern std::array<hal::Cycles, hal::kMaxCpus>& last_delivery_cycles();
+extern hal::Cycles& first_delivery(hal::CpuId cpu, hal::Vector v);
+extern void reset_first_deliveries();
 
 namespace {
 
@@ -24,6 +26,7 @@ constexpr int kIpis = 20;
 RunResult ipi_machine(const FaultConfig& faults, CpuId extra_cpus = 0) {
   delivered_counts().fill(0);
   last_delivery_cycles().fill(0);
+  reset_first_deliveries();
   g_ready.store(0);
   MachineConfig c;
   c.cpus = 2 + extra_cpus;
@@ -106,6 +109,12 @@ TEST(Faults, UnplugRaisesItsVectorAtTheGivenTime) {
   RunResult r = ipi_machine(f);
   ASSERT_EQ(r.status, RunStatus::kFinished) << r.report;
   EXPECT_EQ(delivered_counts()[1], kIpis + 1);
+  // The unplug request reaches CPU 1 at its time (a waiting vCPU's clock jumps to the delivery),
+  // not merely at some point of the run.
+  const hal::Cycles at = first_delivery(1, 5);
+  EXPECT_GE(at, 30'000u) << "delivered before its time";
+  EXPECT_LT(at, 30'000u + 5'000u) << "delivered " << at - 30'000 << " cycles late";
+  EXPECT_EQ(first_delivery(0, 5), 0u) << "CPU 0 was not unplugged";
 }
 
 }  // namespace
