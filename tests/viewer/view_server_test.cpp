@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "model.hpp"
 
@@ -299,6 +300,31 @@ TEST(ViewServer, BindsLoopbackOnlyAndRefusesABusyPort) {
   EXPECT_THROW(sim::ViewServer{std::move(again)}, sim::InputError);
   // The listening socket is on 127.0.0.1.
   EXPECT_EQ(a.server().url(), "http://127.0.0.1:" + std::to_string(a.port()) + "/");
+}
+
+// Clients that send their headers slowly (or not at all) fill every slot; a browser tab that
+// comes after them still loads: it takes the place of the one that has waited longest.
+TEST(ViewServer, SlowClientsCannotLockOutANewOne) {
+  sim::ViewOptions o;
+  o.loaded.emplace_back("t", small_trace(2));
+  o.limits.max_connections = 4;
+  Served served(std::move(o));
+  std::vector<int> slow;
+  for (int i = 0; i < 12; ++i) {  // Three times the limit, each with half a request line.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(served.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_GT(::send(fd, "GET /index", 10, MSG_NOSIGNAL), 0);
+    slow.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // Let the server take them all.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(status_of(get(served.port(), "/")), 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "the new client waited for a timeout";
+  for (const int fd : slow) ::close(fd);
 }
 
 TEST(ViewServer, BadTraceFileIsAClearError) {

@@ -136,6 +136,8 @@ struct ViewServer::Impl {
   bool stopped = false;
 
   void accept();
+  /// Closes the connection that has waited longest for its request; false if none waits.
+  bool evict_longest_waiting();
   void shutdown();
   void broadcast(const std::string& text);
   void rebuild_live();
@@ -232,7 +234,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void start() { read(); }
 
+  /// Waiting for a request's header: since when (steady clock), or nullopt while serving one.
+  std::optional<std::chrono::steady_clock::time_point> waiting_since() const { return waiting_since_; }
+
   void close() {
+    waiting_since_.reset();  // Closing: no longer a candidate to make room.
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -244,13 +250,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(lim.max_header_bytes));
     parser_->body_limit(lim.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(lim.idle_timeout_seconds));
+    // The whole header must arrive in time: a client that dribbles bytes cannot hold a slot.
+    stream_.expires_after(std::chrono::seconds(std::min(lim.idle_timeout_seconds, lim.header_timeout_seconds)));
+    waiting_since_ = std::chrono::steady_clock::now();
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);
     });
   }
 
   void on_read(beast::error_code ec) {
+    waiting_since_.reset();
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         server_.stopped)
       return close();
@@ -303,6 +312,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_{16 * 1024};
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<std::chrono::steady_clock::time_point> waiting_since_;
 
  public:
   bool counted_ = true;
@@ -492,13 +502,27 @@ http::response<http::string_body> ViewServer::Impl::handle(const http::request<h
   return finish(text_response(http::status::not_found, version, "not found\n"));
 }
 
+bool ViewServer::Impl::evict_longest_waiting() {
+  std::shared_ptr<HttpSession> oldest;
+  for (const auto& weak : sessions) {
+    const auto s = weak.lock();
+    if (s == nullptr || !s->waiting_since()) continue;
+    if (oldest == nullptr || *s->waiting_since() < *oldest->waiting_since()) oldest = s;
+  }
+  if (oldest == nullptr) return false;
+  // Its count is returned when its read ends (aborted by the close); until then the newcomer
+  // uses the slot it frees.
+  oldest->close();
+  return true;
+}
+
 void ViewServer::Impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopped) return;
       return accept();  // e.g. EMFILE: keep serving the connections we have.
     }
-    if (connections >= options.limits.max_connections) {
+    if (connections >= options.limits.max_connections && !evict_longest_waiting()) {
       beast::error_code ignored;
       socket.close(ignored);
     } else {

@@ -27,8 +27,12 @@ struct ViewLimits {
   std::size_t max_header_bytes = 8 * 1024;   ///< All header fields together.
   std::size_t max_body_bytes = 4 * 1024;     ///< The API takes no bodies; a small one is tolerated.
   std::size_t max_ws_message_bytes = 4096;   ///< A larger WebSocket message closes that socket.
-  std::size_t max_connections = 64;          ///< Further connections are closed at accept.
+  /// At the limit a new connection takes the place of the one that has waited longest for its
+  /// request to arrive (a slow or stuck client), so a browser tab still loads; only when every
+  /// connection is busy serving is the newcomer closed.
+  std::size_t max_connections = 64;
   std::uint32_t idle_timeout_seconds = 30;   ///< An HTTP connection silent this long is closed.
+  std::uint32_t header_timeout_seconds = 10; ///< A request whose header takes longer is closed.
   std::size_t max_items = 20'000;            ///< Instants per lane in one window answer.
 };
 
