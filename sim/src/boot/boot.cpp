@@ -325,6 +325,132 @@ std::string qemu_said(const std::string& err) {
 }
 }  // namespace
 
+namespace {
+
+/// QEMU started with its stdout and stderr on pipes (the ends this process reads).
+struct QemuProcess {
+  pid_t pid = -1;
+  int out = -1;
+  int err = -1;
+};
+
+/// Starts `command`; on failure says why in `why` and returns a process with pid -1.
+QemuProcess spawn_qemu(std::vector<std::string>& command, std::string& why) {
+  QemuProcess q;
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    why = std::string("pipe: ") + std::strerror(errno);
+    return q;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> argv;
+  for (std::string& a : command) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int rc = posix_spawnp(&q.pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    why = "cannot start " + command[0] + ": " + std::strerror(rc);
+    q.pid = -1;
+    return q;
+  }
+  q.out = out[0];
+  q.err = err[0];
+  return q;
+}
+
+/// Feeds QEMU's serial output to the parser line by line as it arrives (and to `on_line`).
+class LineFeed {
+ public:
+  LineFeed(const BootOptions& o, BootResult& r, SerialParser& parser, Clock::time_point start)
+      : o_(o), r_(r), parser_(parser), start_(start) {}
+
+  void add(const char* data, std::size_t n) {
+    r_.output.append(data, n);
+    pending_.append(data, n);
+    std::size_t begin = 0;
+    for (std::size_t nl; (nl = pending_.find('\n', begin)) != std::string::npos; begin = nl + 1)
+      deliver(std::string_view(pending_.data() + begin, nl - begin));
+    pending_.erase(0, begin);
+  }
+  /// The output ended: a last line without its newline counts too.
+  void flush() {
+    if (!pending_.empty()) deliver(pending_);
+    pending_.clear();
+  }
+
+ private:
+  void deliver(std::string_view line) {
+    if (r_.seconds_to_online < 0 &&
+        line.find(std::string(proto::kLinePrefix) + proto::kOnline + " ") != std::string_view::npos)
+      r_.seconds_to_online = since(start_);
+    parser_.line(line);
+    if (o_.on_line) o_.on_line(line);
+  }
+
+  const BootOptions& o_;
+  BootResult& r_;
+  SerialParser& parser_;
+  Clock::time_point start_;
+  std::string pending_;
+};
+
+/// How reading QEMU's output ended.
+struct PumpEnd {
+  bool timed_out = false;
+  bool too_much = false;
+};
+
+/// Reads stdout (into `feed`, at most o.max_output bytes) and stderr (kept bounded) until both
+/// close or the deadline passes.
+PumpEnd pump(const BootOptions& o, const QemuProcess& q, BootResult& r, LineFeed& feed, Clock::time_point start) {
+  PumpEnd end;
+  bool out_open = true, err_open = true;
+  const auto deadline = start + o.timeout;
+  char buf[65536];
+  while (out_open || err_open) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      end.timed_out = true;
+      return end;
+    }
+    const int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) + 1;
+    pollfd fds[2] = {{out_open ? q.out : -1, POLLIN, 0}, {err_open ? q.err : -1, POLLIN, 0}};
+    const int n = poll(fds, 2, wait_ms);
+    if (n < 0 && errno != EINTR) return end;
+    if (n <= 0) continue;
+    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      const ssize_t got = read(q.out, buf, sizeof buf);
+      if (got <= 0) {
+        out_open = false;
+      } else if (r.output.size() + static_cast<std::size_t>(got) > o.max_output) {
+        end.too_much = true;
+        return end;
+      } else {
+        feed.add(buf, static_cast<std::size_t>(got));
+      }
+    }
+    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      const ssize_t got = read(q.err, buf, sizeof buf);
+      if (got <= 0) {
+        err_open = false;
+      } else if (r.qemu_stderr.size() < kMaxStderr) {
+        r.qemu_stderr.append(buf, std::min(static_cast<std::size_t>(got), kMaxStderr - r.qemu_stderr.size()));
+      }
+    }
+  }
+  return end;
+}
+
+}  // namespace
+
 BootResult run_boot(const BootOptions& o) {
   BootResult r;
   r.command = qemu_command(o);
@@ -333,108 +459,29 @@ BootResult run_boot(const BootOptions& o) {
     r.reason = problem;
     return r;
   }
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-    r.reason = std::string("pipe: ") + std::strerror(errno);
-    return r;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  std::vector<char*> argv;
-  for (std::string& a : r.command) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
   const auto start = Clock::now();
-  const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  close(err[1]);
-  if (rc != 0) {
-    close(out[0]);
-    close(err[0]);
-    r.reason = "cannot start " + r.command[0] + ": " + std::strerror(rc);
-    return r;
-  }
-
+  const QemuProcess q = spawn_qemu(r.command, r.reason);
+  if (q.pid < 0) return r;
   SerialParser parser(r);
-  std::string pending;
-  bool out_open = true, err_open = true, timed_out = false, too_much = false;
-  const auto deadline = start + o.timeout;
-  char buf[65536];
-  auto deliver_lines = [&](bool flush_all) {
-    std::size_t begin = 0;
-    for (;;) {
-      const std::size_t nl = pending.find('\n', begin);
-      if (nl == std::string::npos) break;
-      const std::string_view l(pending.data() + begin, nl - begin);
-      if (r.seconds_to_online < 0 &&
-          l.find(std::string(proto::kLinePrefix) + proto::kOnline + " ") != std::string_view::npos)
-        r.seconds_to_online = since(start);
-      parser.line(l);
-      if (o.on_line) o.on_line(l);
-      begin = nl + 1;
-    }
-    pending.erase(0, begin);
-    if (flush_all && !pending.empty()) {
-      parser.line(pending);
-      if (o.on_line) o.on_line(pending);
-      pending.clear();
-    }
-  };
-  while (out_open || err_open) {
-    const auto now = Clock::now();
-    if (now >= deadline) {
-      timed_out = true;
-      break;
-    }
-    const int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) + 1;
-    pollfd fds[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
-    const int n = poll(fds, 2, wait_ms);
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      const ssize_t got = read(out[0], buf, sizeof buf);
-      if (got <= 0) {
-        out_open = false;
-      } else {
-        if (r.output.size() + static_cast<std::size_t>(got) > o.max_output) {
-          too_much = true;
-          break;
-        }
-        r.output.append(buf, static_cast<std::size_t>(got));
-        pending.append(buf, static_cast<std::size_t>(got));
-        deliver_lines(false);
-      }
-    }
-    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      const ssize_t got = read(err[0], buf, sizeof buf);
-      if (got <= 0) {
-        err_open = false;
-      } else if (r.qemu_stderr.size() < kMaxStderr) {
-        r.qemu_stderr.append(buf, static_cast<std::size_t>(std::min<std::size_t>(static_cast<std::size_t>(got), kMaxStderr - r.qemu_stderr.size())));
-      }
-    }
-  }
-  if (timed_out || too_much) kill(pid, SIGKILL);
-  close(out[0]);
-  close(err[0]);
+  LineFeed feed(o, r, parser, start);
+  const PumpEnd end = pump(o, q, r, feed, start);
+  if (end.timed_out || end.too_much) kill(q.pid, SIGKILL);
+  close(q.out);
+  close(q.err);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(q.pid, &status, 0) < 0 && errno == EINTR) {
   }
   r.seconds = since(start);
-  deliver_lines(true);
-  int exit_code = (!timed_out && !too_much && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+  feed.flush();
+  int exit_code = (!end.timed_out && !end.too_much && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
   // Without semihosting the kernel cannot set QEMU's status (PSCI SYSTEM_OFF exits with 0): its
   // END line is the verdict, as the status would have been.
   if (o.arch == "arm64" && !o.semihosting && exit_code == 0 && r.end_seen)
     exit_code = r.end_passed ? proto::kExitPass : proto::kExitFail;
-  parser.finish(exit_code, timed_out);
+  parser.finish(exit_code, end.timed_out);
   if (r.status == BootStatus::kBadExit && !r.qemu_stderr.empty())
     r.reason += "; QEMU said: " + qemu_said(r.qemu_stderr);
-  if (too_much) {
+  if (end.too_much) {
     r.status = BootStatus::kFailed;
     r.reason = "serial output exceeded " + std::to_string(o.max_output) + " bytes; QEMU killed in stage '" + r.last_stage + "'";
   }
