@@ -291,22 +291,29 @@ void lockdep_begin_import() noexcept {
   g_report[0] = '\0';
 }
 
+namespace {
+/// class_named for an imported name: a class it creates keeps the name only until a lock of
+/// that name shows its own string.
+std::uint8_t imported_class(const char* name) noexcept {
+  const std::uint32_t before = g_graph.count;
+  const std::uint8_t c = class_named(name);
+  if (c != kNoClass && g_graph.count != before) g_graph.classes[c].imported_name = true;
+  return c;
+}
+}  // namespace
+
 void lockdep_import(const LockdepFact& fact) noexcept {
   const bool order = fact.kind == LockdepFactKind::kOrder;
   if (fact.lock == nullptr || (order && fact.then == nullptr)) return;
-  const std::uint32_t before = g_graph.count;
-  const std::uint8_t a = class_named(fact.lock);
+  const std::uint8_t a = imported_class(fact.lock);
   if (a == kNoClass) return;
-  if (g_graph.count != before) g_graph.classes[a].imported_name = true;
   const Site site{fact.run, fact.cpu, fact.time, true, fact.source};
   if (!order) {
     add_usage(a, static_cast<std::uint8_t>(1u << (static_cast<int>(fact.kind) - 1)), site);
     return;
   }
-  const std::uint32_t count = g_graph.count;
-  const std::uint8_t b = class_named(fact.then);
+  const std::uint8_t b = imported_class(fact.then);
   if (b == kNoClass || b == a) return;
-  if (g_graph.count != count) g_graph.classes[b].imported_name = true;
   add_edge(a, b, site);
 }
 

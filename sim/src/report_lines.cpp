@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <lockstep/sim/report_lines.hpp>
 #include <regex>
 
@@ -37,13 +38,17 @@ std::optional<std::uint64_t> taken_at(const std::vector<ReportLine>& links, std:
   return std::nullopt;
 }
 
-/// A validator site "cpu C at cycle T of run R" (the first in `clause`); placed only if R is
-/// this run.
-ReportLine site_line(const std::string& clause, std::uint64_t run) {
+/// A validator site: "cpu C at cycle T of run R" (lockdep.cpp's put_site).
+const std::regex& site_pattern() {
   static const std::regex site(R"(cpu (\d+) at cycle (\d+) of run (\d+))");
+  return site;
+}
+
+/// The first site in `clause`; placed only if its run is this run.
+ReportLine site_line(const std::string& clause, std::uint64_t run) {
   ReportLine line{clause, {}, {}, {}, {}};
   std::smatch m;
-  if (std::regex_search(clause, m, site) && number(m[3]) == run) {
+  if (std::regex_search(clause, m, site_pattern()) && number(m[3]) == run) {
     line.cpu = static_cast<std::uint32_t>(number(m[1]));
     line.time = number(m[2]);
   }
@@ -59,6 +64,15 @@ std::optional<ReportLine> blocked_task(const std::string& clause) {
 }
 
 }  // namespace
+
+std::vector<std::uint64_t> report_runs(const std::string& reason) {
+  std::vector<std::uint64_t> runs;
+  for (std::sregex_iterator it(reason.begin(), reason.end(), site_pattern()), end; it != end; ++it) {
+    const std::uint64_t run = number((*it)[3]);
+    if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
+  }
+  return runs;
+}
 
 std::vector<ReportLine> report_lines(const std::string& reason, std::uint64_t run) {
   std::vector<ReportLine> lines;

@@ -1,7 +1,6 @@
-#include <algorithm>
 #include <fmt/format.h>
 #include <lockstep/sim/atomic_file.hpp>
-#include <regex>
+#include <lockstep/sim/report_lines.hpp>
 
 #include "common.hpp"
 #include "explore.hpp"
@@ -28,16 +27,10 @@ LockFact fact_from_json(const nlohmann::json& j, const std::string& name) {
 }
 
 /// The runs a lock validator report joins, if its sites come from several (the core says so at
-/// its end; each site reads "... of run N"); empty for any other report.
+/// its end); empty for any other report.
 std::vector<std::uint64_t> runs_joined(const std::string& reason) {
-  std::vector<std::uint64_t> runs;
-  if (reason.find(core::kLockdepAcrossRuns) == std::string::npos) return runs;
-  static const std::regex site(" of run ([0-9]+)");
-  for (std::sregex_iterator it(reason.begin(), reason.end(), site), end; it != end; ++it) {
-    const std::uint64_t seed = std::stoull((*it)[1].str());
-    if (std::find(runs.begin(), runs.end(), seed) == runs.end()) runs.push_back(seed);
-  }
-  return runs;
+  if (reason.find(core::kLockdepAcrossRuns) == std::string::npos) return {};
+  return report_runs(reason);
 }
 
 }  // namespace

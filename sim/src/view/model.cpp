@@ -251,8 +251,7 @@ json report_json(const TraceModel& m) {
   const auto event_at = [&](const ReportLine& l) -> json {
     if (!l.cpu || !l.time || *l.cpu >= m.lanes.size() || m.lanes[*l.cpu].records.empty()) return nullptr;
     const auto& recs = m.lanes[*l.cpu].records;
-    const auto it = std::lower_bound(recs.begin(), recs.end(), *l.time,
-                                     [](const TraceRecord& r, std::uint64_t t) { return r.time < t; });
+    const auto it = first_at_or_after(recs, *l.time, [](const TraceRecord& r) { return r.time; });
     return static_cast<std::uint64_t>(it == recs.end() ? recs.size() - 1 : it - recs.begin());
   };
   for (const ReportLine& l : report_lines(m.outcome.reason, m.config.seed))

@@ -23,4 +23,7 @@ struct ReportLine {
 /// run keeps its text but no place.
 std::vector<ReportLine> report_lines(const std::string& reason, std::uint64_t run);
 
+/// The runs whose validator sites ("... of run N") a reason names, each once, in order.
+std::vector<std::uint64_t> report_runs(const std::string& reason);
+
 }  // namespace lockstep::sim
