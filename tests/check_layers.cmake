@@ -4,7 +4,8 @@
 set(rules
   # directory          | includes it must not have (regex on the include line)
   "hal/include|lockstep/(core|sim|emu|baremetal|arm64)/"
-  "hal/baremetal|lockstep/(sim|emu)/"
+  "hal/baremetal|lockstep/(sim|emu)/|kernel/"
+  "kernel|lockstep/(sim|emu|arm64|hal_backend)/"
   "hal/emu|lockstep/(sim|baremetal)/"
   "core|lockstep/(sim|emu|baremetal|arm64)/")
 set(bad "")

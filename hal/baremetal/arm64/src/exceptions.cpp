@@ -1,7 +1,8 @@
 // Exception dispatch: IRQs to the core's interrupt entry, everything else to a fault report
 // that names the exception, the CPU and the registers and ends the run as failed.
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -103,5 +104,6 @@ extern "C" void arm64_exception(lockstep::arm64::Frame* frame, std::uint64_t slo
     return;
   }
   arm64::print_fault(*frame, slot);
-  baremetal::fatal_fault();
+  const long cpu = arm64::current_cpu_or_minus_one();
+  baremetal::fatal_fault(cpu < 0 ? 0 : static_cast<hal::CpuId>(cpu));
 }

@@ -3,7 +3,7 @@
 // redistributor per CPU, ICC_* system registers). SGI n carries the core's IPI vector n; the
 // timer is a PPI. Everything is in one group that signals IRQ (never FIQ), one priority.
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -50,8 +50,8 @@ GicVersion g_version = GicVersion::kNone;
 std::uintptr_t g_gicd = 0, g_gicc = 0;
 firmware::FdtRange g_gicr_region;
 std::uint64_t g_gicr_stride = 0;
-std::uint8_t g_v2_target[baremetal::kMaxKernelCpus];  ///< GICv2 CPU interface mask, by logical CPU.
-std::uintptr_t g_gicr[baremetal::kMaxKernelCpus];     ///< GICv3 RD_base, by logical CPU.
+std::uint8_t g_v2_target[hal::kMaxCpus];  ///< GICv2 CPU interface mask, by logical CPU.
+std::uintptr_t g_gicr[hal::kMaxCpus];     ///< GICv3 RD_base, by logical CPU.
 
 std::uint64_t read_affinity_of_this_cpu() noexcept {
   // GICR_TYPER.Affinity_Value (63:32) = Aff3.Aff2.Aff1.Aff0 of the CPU it serves.

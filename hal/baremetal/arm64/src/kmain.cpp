@@ -1,7 +1,8 @@
 // The boot CPU's C++ entry (after boot.S: EL1, MMU on, stack) and the secondary CPUs' one:
-// hardware bring-up in dependency order, then the shared runtime.
+// hardware bring-up in dependency order, then the kernel program (kernel/).
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -14,6 +15,17 @@ extern InitFunction __init_array_end[];
 /// CurrentEL at entry (boot.S).
 extern std::uint64_t arm64_entry_el;
 }
+
+namespace {
+
+/// lockstep.fault_test: a load from an address no table maps, with recognisable registers.
+[[noreturn]] void fault_on_purpose() {
+  asm volatile("mov x0, #0x1bad; movk x0, #0xc0de, lsl #16; mov x1, #0xdead00000000; ldr x2, [x1]" ::: "x0", "x1", "x2",
+               "memory");
+  __builtin_unreachable();
+}
+
+}  // namespace
 
 extern "C" void kernel_main_arm64() {
   using namespace lockstep;
@@ -36,12 +48,6 @@ extern "C" void kernel_main_arm64() {
   if (options.verbose)
     core::print("cpu 0: mpidr {:x}, {}, counter {} Hz, midr {:x}\n", boot_mpidr, arm64::gic_name(), arm64::timer_hz(),
                 LOCKSTEP_READ_SYSREG(midr_el1));
-  // Proves the fault path end to end (tests): a load from an address no table maps, with
-  // recognisable registers.
-  if (options.fault_test)
-    asm volatile("mov x0, #0x1bad; movk x0, #0xc0de, lsl #16; mov x1, #0xdead00000000; ldr x2, [x1]" ::: "x0", "x1", "x2",
-                 "memory");
-
   baremetal::KernelInfo k;
   k.arch = "arm64";
   k.cycles_per_second = arm64::timer_hz();
@@ -51,7 +57,8 @@ extern "C" void kernel_main_arm64() {
   k.verbose = options.verbose;
   k.trace_records = options.trace_records;
   k.only_workload = options.workload[0] != '\0' ? options.workload : nullptr;
-  baremetal::run_kernel(k);
+  if (options.fault_test) k.fault_on_purpose = &fault_on_purpose;
+  baremetal::kernel_main(k);
 }
 
 extern "C" void ap_main_arm64(lockstep::arm64::ApStart* start) {

@@ -2,7 +2,7 @@
 // the kernel command line (/chosen bootargs), and the per-CPU blocks behind TPIDR_EL1.
 
 #include <lockstep/baremetal/cmdline.hpp>
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/firmware/fdt.hpp>
 #include <lockstep/firmware/fdt_platform.hpp>
@@ -22,10 +22,10 @@ using baremetal::starts_with;
 /// QEMU virt: for an ELF kernel the tree sits at the base of RAM and x0 is 0 (FACTS).
 constexpr std::uintptr_t kDefaultDtb = 0x40000000;
 
-hal::baremetal::CpuLocal g_local[baremetal::kMaxKernelCpus];
-hal::CpuDescriptor g_platform[baremetal::kMaxKernelCpus];
+hal::baremetal::CpuLocal g_local[hal::kMaxCpus];
+hal::CpuDescriptor g_platform[hal::kMaxCpus];
 hal::CpuId g_platform_count = 0;
-firmware::FdtCpu g_fdt_cpus[baremetal::kMaxKernelCpus];
+firmware::FdtCpu g_fdt_cpus[hal::kMaxCpus];
 firmware::Fdt g_fdt;
 
 const char* gic_version_name(firmware::GicVersion v) noexcept {
@@ -88,7 +88,7 @@ bool platform_init(const Options& options, firmware::FdtArmPlatform& out) noexce
     return false;
   }
   if (ps == firmware::FdtPlatformStatus::kTooMany)
-    baremetal::warning("fdt: {} CPUs beyond the kernel's {} ignored", out.cpus_dropped, baremetal::kMaxKernelCpus);
+    baremetal::warning("fdt: {} CPUs beyond the kernel's {} ignored", out.cpus_dropped, hal::kMaxCpus);
   if (ps == firmware::FdtPlatformStatus::kNoPsci)
     baremetal::error("fdt: {}; secondary CPUs cannot be started", out.what);
 
@@ -102,10 +102,10 @@ bool platform_init(const Options& options, firmware::FdtArmPlatform& out) noexce
       boot_listed = true;
       continue;
     }
-    if (g_platform_count < baremetal::kMaxKernelCpus) g_platform[g_platform_count++] = hal::CpuDescriptor{c.mpidr, c.enabled};
+    if (g_platform_count < hal::kMaxCpus) g_platform[g_platform_count++] = hal::CpuDescriptor{c.mpidr, c.enabled};
   }
   if (!boot_listed) baremetal::warning("boot CPU mpidr {:x} is not in the device tree", boot_id);
-  if (options.has_extra_cpu && g_platform_count < baremetal::kMaxKernelCpus) {
+  if (options.has_extra_cpu && g_platform_count < hal::kMaxCpus) {
     core::print("fdt: adding CPU mpidr {:x} the machine does not list (lockstep.extra_cpu)\n", options.extra_cpu);
     g_platform[g_platform_count++] = hal::CpuDescriptor{options.extra_cpu & firmware::kMpidrAffinityMask, true};
   }

@@ -1,17 +1,15 @@
 // PSCI (Arm DEN0022) through the conduit the device tree names: version, CPU_ON with
-// AFFINITY_INFO, CPU_OFF, SYSTEM_OFF; and the end of the run (semihosting exit status).
+// AFFINITY_INFO, CPU_OFF, SYSTEM_OFF; and powering off with a status (semihosting exit).
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/baremetal/serial_protocol.hpp>
 #include <lockstep/core/print.hpp>
-#include <lockstep/core/trace_export.hpp>
 #include <lockstep/hal/hal.hpp>
 
 #include "arch.hpp"
 
 extern "C" {
-/// The trace rings' table for machines that read guest memory (core/trace_export.hpp).
-lockstep::core::TraceExport lockstep_trace_export;
 /// Semihosting call (vectors.S): x0 = operation, x1 = parameter block.
 std::int64_t arm64_semihost_call(std::uint64_t op, const void* param);
 }
@@ -22,8 +20,8 @@ namespace {
 firmware::PsciConduit g_conduit = firmware::PsciConduit::kNone;
 std::uint32_t g_cpu_on = kPsciCpuOn64;
 std::uint32_t g_cpu_off = kPsciCpuOff;
-ApStart g_ap_start[baremetal::kMaxKernelCpus];
-hal::Atomic<std::uint32_t> g_started[baremetal::kMaxKernelCpus];
+ApStart g_ap_start[hal::kMaxCpus];
+hal::Atomic<std::uint32_t> g_started[hal::kMaxCpus];
 
 }  // namespace
 
@@ -83,7 +81,7 @@ void psci_init(const firmware::FdtArmPlatform& p, bool verbose) noexcept {
 }
 
 bool cpu_started(hal::CpuId cpu) noexcept {
-  return cpu == 0 || (cpu < baremetal::kMaxKernelCpus && g_started[cpu].load(std::memory_order_acquire) != 0);
+  return cpu == 0 || (cpu < hal::kMaxCpus && g_started[cpu].load(std::memory_order_acquire) != 0);
 }
 
 }  // namespace lockstep::arm64
@@ -126,7 +124,7 @@ StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noe
 void halt() noexcept {
   (void)irq_save_disable();
   const CpuId me = current_cpu_id();
-  ::lockstep::baremetal::on_cpu_halt(me);
+  ::lockstep::baremetal::cpu_halting(me);
   // A secondary CPU leaves for good through PSCI CPU_OFF (AFFINITY_INFO then says OFF).
   if (me != 0 && ::lockstep::arm64::psci_available() && ::lockstep::arm64::g_cpu_off != 0) {
     ::lockstep::arm64::g_started[me].store(0, std::memory_order_release);
@@ -141,7 +139,6 @@ namespace lockstep::baremetal {
 
 void platform_exit(bool passed) noexcept {
   (void)hal::irq_save_disable();
-  core::trace_publish(lockstep_trace_export);
   // Semihosting SYS_EXIT gives QEMU (run with -semihosting) and the Unicorn machine the exit
   // status. Without semihosting the HLT is undefined: the exception handler steps over it and
   // the call returns, and PSCI SYSTEM_OFF powers off (status 0; the END line says pass/fail).

@@ -3,7 +3,7 @@
 // the EL1 physical timer) raises kTimerVector through its PPI. Level-triggered: the handler
 // re-arms (periodic) or disarms (one-shot) before the EOI so the line drops.
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -19,7 +19,7 @@ bool g_physical = false;
 std::uint32_t g_intid = kVirtualTimerIntid;
 hal::Cycles g_hz = 0;
 /// Period of this CPU's periodic timer (0: one-shot or stopped). Written by its own CPU only.
-hal::Cycles g_period[baremetal::kMaxKernelCpus];
+hal::Cycles g_period[hal::kMaxCpus];
 
 void write_cval(std::uint64_t v) noexcept {
   if (g_physical) LOCKSTEP_WRITE_SYSREG(cntp_cval_el0, v);

@@ -1,7 +1,7 @@
 // The local APIC: xAPIC through MMIO, or x2APIC through MSRs when CPUID offers it (Intel SDM
 // Vol.3 chapter 10); its timer, calibrated against the PIT; IPIs through the ICR.
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 

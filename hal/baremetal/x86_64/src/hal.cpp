@@ -1,6 +1,7 @@
 // The remaining out-of-line HAL functions of the x86_64 kernel.
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/baremetal/serial_protocol.hpp>
 #include <lockstep/hal/hal.hpp>
 #include <lockstep/hal_backend/cpu_local.hpp>
@@ -32,7 +33,7 @@ void wait_for_interrupt() noexcept {
 
 void halt() noexcept {
   (void)irq_save_disable();
-  ::lockstep::baremetal::on_cpu_halt(current_cpu_id());
+  ::lockstep::baremetal::cpu_halting(current_cpu_id());
   for (;;) asm volatile("cli; hlt" ::: "memory");
 }
 

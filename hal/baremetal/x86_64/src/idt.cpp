@@ -1,6 +1,7 @@
 // The IDT, the interrupt dispatcher and the fault handler.
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -63,7 +64,7 @@ long current_cpu_or_minus_one() noexcept {
   core::print("  r8={:x} r9={:x} r10={:x} r11={:x}\n  r12={:x} r13={:x} r14={:x} r15={:x}\n", f.r8, f.r9, f.r10,
               f.r11, f.r12, f.r13, f.r14, f.r15);
   core::print("  cs={:x} ss={:x} rflags={:x} cr3={:x} apic={:x}\n", f.cs, f.ss, f.rflags, read_cr3(), apic_id());
-  baremetal::fatal_fault();
+  baremetal::fatal_fault(cpu < 0 ? 0 : static_cast<hal::CpuId>(cpu));
 }
 
 }  // namespace

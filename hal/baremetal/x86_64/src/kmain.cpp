@@ -1,7 +1,8 @@
-// The boot CPU's C++ entry: hardware bring-up in dependency order, then the shared runtime.
+// The boot CPU's C++ entry: hardware bring-up in dependency order, then the kernel program (kernel/).
 
 #include <lockstep/baremetal/cmdline.hpp>
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/hal/hal.hpp>
 
@@ -37,6 +38,12 @@ struct Options : baremetal::KernelOptions {
 };
 
 char g_cmdline[512];
+
+/// lockstep.fault_test: an invalid opcode with recognisable registers.
+[[noreturn]] void fault_on_purpose() {
+  asm volatile("mov $0x1badc0de, %%rax; ud2" ::: "rax", "memory");
+  __builtin_unreachable();
+}
 
 /// Kernel command line (QEMU -append): space-separated words, documented in docs/BAREMETAL.md.
 Options parse_cmdline(const char* text) noexcept {
@@ -82,8 +89,6 @@ extern "C" void kernel_main_x86(std::uint32_t start_info_phys) {
                 x86::apic_x2() ? "x2APIC" : "xAPIC");
   x86::timer_calibrate(options.verbose);
   x86::smp_init();
-  // Proves the fault path end to end (tests): an invalid opcode with recognisable registers.
-  if (options.fault_test) asm volatile("mov $0x1badc0de, %%rax; ud2" ::: "rax", "memory");
 
   baremetal::KernelInfo k;
   k.arch = "x86_64";
@@ -94,5 +99,6 @@ extern "C" void kernel_main_x86(std::uint32_t start_info_phys) {
   k.verbose = options.verbose;
   k.trace_records = options.trace_records;
   k.only_workload = options.workload[0] != '\0' ? options.workload : nullptr;
-  baremetal::run_kernel(k);
+  if (options.fault_test) k.fault_on_purpose = &x86::fault_on_purpose;
+  baremetal::kernel_main(k);
 }

@@ -1,7 +1,7 @@
 // CPU enumeration from ACPI (through the portable parsers in core/firmware), per-CPU blocks,
 // and starting application processors with INIT-SIPI-SIPI (Intel SDM Vol.3 8.4.4).
 
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/protocol_writer.hpp>
 #include <lockstep/core/print.hpp>
 #include <lockstep/firmware/acpi.hpp>
 #include <lockstep/hal/hal.hpp>
@@ -11,7 +11,7 @@
 
 extern "C" {
 /// Start slots by logical CPU id, searched by ap_entry64 (boot.S) by APIC id.
-lockstep::x86::ApSlot ap_slots[lockstep::baremetal::kMaxKernelCpus];
+lockstep::x86::ApSlot ap_slots[lockstep::hal::kMaxCpus];
 std::uint32_t ap_slot_count = 0;
 extern const char ap_trampoline_start[];
 extern const char ap_trampoline_end[];
@@ -23,8 +23,8 @@ namespace {
 
 using firmware::AcpiStatus;
 
-hal::baremetal::CpuLocal g_local[baremetal::kMaxKernelCpus];
-hal::CpuDescriptor g_platform[baremetal::kMaxKernelCpus];
+hal::baremetal::CpuLocal g_local[hal::kMaxCpus];
+hal::CpuDescriptor g_platform[hal::kMaxCpus];
 hal::CpuId g_platform_count = 0;
 
 /// Delays of the INIT-SIPI-SIPI sequence (SDM Vol.3 8.4.4.1, the MP initialization example).
@@ -100,7 +100,7 @@ bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_c
   g_platform[0] = hal::CpuDescriptor{boot_id, true};
   g_platform_count = 1;
 
-  firmware::MadtCpu cpus[baremetal::kMaxKernelCpus];
+  firmware::MadtCpu cpus[hal::kMaxCpus];
   firmware::MadtInfo info;
   const firmware::PhysMemory mem{map_identity, nullptr};
   std::uint64_t rsdp_phys = 0;
@@ -122,7 +122,7 @@ bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_c
     return false;
   }
   if (s == AcpiStatus::kTooMany)
-    baremetal::warning("acpi: {} CPUs beyond the kernel's {} ignored", info.dropped, baremetal::kMaxKernelCpus);
+    baremetal::warning("acpi: {} CPUs beyond the kernel's {} ignored", info.dropped, hal::kMaxCpus);
   if (verbose) {
     core::print("acpi: MADT via {} length {} LAPIC {:x} flags {:x}: {} entries, {} CPUs, {} disabled skipped, {} duplicate, {} IOAPIC\n",
                 xsdt ? "XSDT" : "RSDT", madt.size(), info.lapic_address, info.flags, info.entries, info.cpus,
@@ -141,10 +141,11 @@ bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_c
       boot_listed = true;
       continue;
     }
-    if (g_platform_count < baremetal::kMaxKernelCpus) g_platform[g_platform_count++] = hal::CpuDescriptor{cpus[i].apic_id, cpus[i].enabled};
+    if (g_platform_count < hal::kMaxCpus)
+      g_platform[g_platform_count++] = hal::CpuDescriptor{cpus[i].apic_id, cpus[i].enabled};
   }
   if (!boot_listed) baremetal::warning("boot CPU apic id {} is not in the MADT", boot_id);
-  if (has_extra && g_platform_count < baremetal::kMaxKernelCpus) {
+  if (has_extra && g_platform_count < hal::kMaxCpus) {
     core::print("acpi: adding CPU apic id {} the machine does not list (lockstep.extra_cpu)\n", extra_cpu);
     g_platform[g_platform_count++] = hal::CpuDescriptor{extra_cpu, true};
   }

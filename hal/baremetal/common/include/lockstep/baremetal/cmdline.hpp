@@ -4,7 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <lockstep/baremetal/runtime.hpp>
+#include <lockstep/baremetal/entry.hpp>
 #include <lockstep/core/print.hpp>
 
 namespace lockstep::baremetal {
