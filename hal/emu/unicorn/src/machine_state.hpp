@@ -1,0 +1,170 @@
+#pragma once
+// The Unicorn machine's state, shared by its files (one per purpose: machine.cpp sets it up and
+// runs it, scheduling.cpp picks the CPU and runs slices, system_registers.cpp the
+// generic timers, MPIDR and the IRQ line, exceptions.cpp exception entry, firmware_calls.cpp PSCI and semihosting,
+// devices.cpp the MMIO devices and Unicorn's hook trampolines). Internal to lockstep_unicorn.
+
+#include <unicorn/unicorn.h>
+
+#include <cstdint>
+#include <lockstep/arm64/architecture.hpp>
+#include <lockstep/emu/pct.hpp>
+#include <lockstep/emu/prng.hpp>
+#include <lockstep/emu/unicorn/machine.hpp>
+#include <string>
+#include <vector>
+
+#include "device_tree.hpp"
+#include "elf_image.hpp"
+#include "gic_v2.hpp"
+
+namespace lockstep::emu::unicorn {
+
+// ESR classes, PSCI function ids and return codes, semihosting: the kernel's definitions.
+namespace a64 = lockstep::arm64;
+
+inline constexpr std::uint64_t kPstateIrqMask = 1u << 7;   // PSTATE.I.
+inline constexpr std::uint64_t kPstateEl1hMasked = 0x3c5;  // EL1h, D, A, I, F set: exception entry state.
+inline constexpr std::uint64_t kStubBase = 0x3ffff000;     // Exception-entry stubs: clrex; b vector.
+
+/// A system register as Unicorn names it (Arm ARM D17 encodings).
+inline uc_arm64_cp_reg cp(std::uint32_t op0, std::uint32_t op1, std::uint32_t crn, std::uint32_t crm,
+                          std::uint32_t op2) {
+  return uc_arm64_cp_reg{crn, crm, op0, op1, op2, 0};
+}
+inline bool same(const uc_arm64_cp_reg& a, const uc_arm64_cp_reg& b) {
+  return a.op0 == b.op0 && a.op1 == b.op1 && a.crn == b.crn && a.crm == b.crm && a.op2 == b.op2;
+}
+
+enum class CpuState : std::uint8_t { kOff, kRunnable, kParked, kStopped };
+
+struct Timer {
+  std::uint64_t ctl = 0;  ///< ENABLE (bit 0), IMASK (bit 1); ISTATUS computed.
+  std::uint64_t cval = 0;
+  bool firing(std::uint64_t now) const { return (ctl & 1) && now >= cval; }
+  bool asserted(std::uint64_t now) const { return firing(now) && !(ctl & 2); }
+};
+
+class Machine;
+
+struct Cpu {
+  Machine* machine = nullptr;
+  std::uint32_t id = 0;
+  uc_engine* uc = nullptr;
+  CpuState state = CpuState::kOff;
+  std::uint64_t clock = 0;     ///< Instructions retired (virtual time) at the slice start.
+  std::uint64_t in_slice = 0;  ///< Instructions counted in the current slice.
+  std::uint64_t budget = 0;
+  bool spun = false;               ///< Ended its slice at yield/wfe/wfi.
+  bool pct_waiting = false;        ///< PCT passes over it until the round ends (see run_slice).
+  std::uint32_t round_slices = 0;  ///< Slices it ran in PCT's current round.
+  Timer vtimer, ptimer;
+  std::uint64_t timer_due = 0;  ///< When the cached IRQ line must be recomputed (0: now).
+  bool irq_cached = false;
+  std::uint64_t now() const { return clock + in_slice; }
+};
+
+class Machine final : public GuestView {
+ public:
+  Machine(const MachineConfig& cfg, Result& result) : cfg_(cfg), result_(result), rng_(cfg.seed), gic_(1) {}
+  ~Machine() override;
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // machine.cpp
+  bool read(std::uint64_t addr, std::span<std::byte> out) const override;
+  std::uint64_t symbol(const std::string& name) const override;
+  bool setup();
+  void run();
+
+ private:
+  bool bad(std::string why);
+  bool open_engine(Cpu& c);
+  void console_put(char ch);
+  void fault(Cpu& c, std::string what);
+  void stop(Status s, std::string why);
+  void finish_report();
+  static constexpr std::uint64_t kHashPrime = 0x100000001b3ULL;
+  void log_decision(std::uint64_t v) { result_.schedule_hash = (result_.schedule_hash ^ v) * kHashPrime; }
+
+  // scheduling.cpp
+  Cpu* pick();
+  void run_slice(Cpu& c);
+  /// Called before a translated block runs. Stopping here means the block does not run (its
+  /// instructions are not counted); the first block of a slice always runs, so every slice
+  /// makes progress.
+  void on_block(Cpu& c, std::uint32_t size);
+  /// Unicorn returns from uc_emu_start right after a wfi (QEMU halts the vCPU): park it unless
+  /// an interrupt is already signalled. (Code hooks are avoided on purpose: with any
+  /// UC_HOOK_CODE installed, a stop from the block hook in 2.0.1 can rewind PC over executed
+  /// stores, which re-runs a store-exclusive and deadlocks a guest spinlock.)
+  void after_slice(Cpu& c);
+  // PCT passes over a waiting CPU (pct.hpp). The machine cannot see which slices wrote memory,
+  // so it cannot tell a yield-based spin from progress: a slice ending at wfi/wfe is a wait, and
+  // a CPU that ran kPctRunLimit slices in the current round is treated as waiting too. The round
+  // ends, and every CPU may run again, when all ready CPUs wait. (Ending it whenever any CPU
+  // takes a slice let two spinning CPUs take turns for ever, starving the lock holder.)
+  void note_pct_slice(Cpu& c);
+  void start_pct_round();
+  // system_registers.cpp
+  std::uint32_t on_mrs(Cpu& c, uc_arm64_reg reg, const uc_arm64_cp_reg& r);
+  std::uint32_t on_msr(Cpu& c, uc_arm64_reg reg, const uc_arm64_cp_reg& r);
+  void update_timers(Cpu& c);
+  /// Instructions until this CPU's next timer interrupt (or "forever").
+  std::uint64_t until_timer(const Cpu& c) const;
+  /// Whether the CPU's IRQ line is asserted now (GIC state, or a timer that has come due).
+  bool irq_line(Cpu& c);
+  /// GIC or timer state changed: recompute the cached line of every CPU at its next check.
+  void irq_state_changed();
+  // exceptions.cpp
+  void on_interrupt(Cpu& c, std::uint32_t intno);
+  /// Enters the kernel's vector at `spx_offset` (or `sp0_offset` from EL1t) as the CPU would,
+  /// through a stub that clears the exclusive monitor first (architecturally, exception entry
+  /// clears it; Unicorn's host-made entry does not; FACTS).
+  void take_exception(Cpu& c, std::uint64_t elr, std::uint64_t spx_offset, std::uint64_t sp0_offset, std::uint64_t esr);
+  /// The address of a stub "clrex; b target", made once per target.
+  std::uint64_t stub_for(std::uint64_t target);
+  void deliver_irq(Cpu& c);
+  // firmware_calls.cpp
+  void psci(Cpu& c);
+  void semihost(Cpu& c);
+  void start_cpu(Cpu& c, std::uint64_t entry, std::uint64_t context);
+  Cpu* by_mpidr(std::uint64_t mpidr);
+  // devices.cpp
+  std::uint64_t mmio_read(Cpu& c, std::uint64_t base, std::uint64_t offset, unsigned size);
+  void mmio_write(Cpu& c, std::uint64_t base, std::uint64_t offset, unsigned size, std::uint64_t value);
+  void unmapped(Cpu& c, std::uint64_t addr, bool fetch);
+  static void block_hook(uc_engine*, std::uint64_t, std::uint32_t size, void* user);
+  static void intr_hook(uc_engine*, std::uint32_t intno, void* user);
+  static std::uint32_t mrs_hook(uc_engine*, uc_arm64_reg reg, const uc_arm64_cp_reg* r, void* user);
+  static std::uint32_t msr_hook(uc_engine*, uc_arm64_reg reg, const uc_arm64_cp_reg* r, void* user);
+  static bool unmapped_hook(uc_engine*, uc_mem_type type, std::uint64_t addr, int, std::int64_t, void* user);
+  /// Unicorn's MMIO callbacks for the device at `kBase`.
+  template <std::uint64_t kBase>
+  static std::uint64_t device_read(uc_engine*, std::uint64_t off, unsigned size, void* user) {
+    auto* c = static_cast<Cpu*>(user);
+    return c->machine->mmio_read(*c, kBase, off, size);
+  }
+  template <std::uint64_t kBase>
+  static void device_write(uc_engine*, std::uint64_t off, unsigned size, std::uint64_t v, void* user) {
+    auto* c = static_cast<Cpu*>(user);
+    c->machine->mmio_write(*c, kBase, off, size, v);
+  }
+
+  MachineConfig cfg_;
+  Result& result_;
+  Prng rng_;
+  GicV2 gic_;
+  ElfImage image_;
+  std::vector<std::uint8_t> ram_;
+  std::vector<std::uint8_t> stubs_;
+  std::vector<std::uint64_t> stub_targets_;
+  std::vector<Cpu> cpus_;
+  Pct pct_;
+  std::vector<Cpu*> ready_;  // Scratch of pick(), kept to avoid a heap allocation per slice.
+  std::vector<std::uint32_t> ready_ids_;
+  std::uint32_t last_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace lockstep::emu::unicorn

@@ -1,0 +1,149 @@
+// Which CPU runs next (random, round-robin, PCT) and one time slice on it.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "machine_state.hpp"
+
+namespace lockstep::emu::unicorn {
+namespace {
+
+constexpr std::uint32_t kInsnWfi = 0xd503207f;      // Arm ARM C6.2.393 (WFI).
+constexpr std::uint32_t kInsnWfe = 0xd503205f;      // C6.2.392 (WFE).
+constexpr std::uint64_t kStopAddress = 0x3fffe800;  // Never mapped, never executed (FACTS: leak/retranslate).
+constexpr std::uint32_t kPctRunLimit = 8;
+
+}  // namespace
+
+Cpu* Machine::pick() {
+  ready_.clear();
+  auto& ready = ready_;
+  for (auto& c : cpus_) {
+    if (c.state == CpuState::kParked) {
+      update_timers(c);
+      if (gic_.irq_asserted(c.id)) {
+        c.state = CpuState::kRunnable;
+        c.pct_waiting = false;  // Woken: it has work now.
+      }
+    }
+    if (c.state == CpuState::kRunnable) ready.push_back(&c);
+  }
+  if (ready.empty()) {
+    // Fast-forward the parked CPU whose timer fires first.
+    Cpu* next = nullptr;
+    std::uint64_t best = ~std::uint64_t{0};
+    for (auto& c : cpus_) {
+      if (c.state != CpuState::kParked) continue;
+      for (const Timer* t : {&c.vtimer, &c.ptimer})
+        if ((t->ctl & 3) == 1 && t->cval < best) {
+          best = t->cval;
+          next = &c;
+        }
+    }
+    if (next == nullptr) return nullptr;
+    next->clock = std::max(next->clock, best);
+    next->state = CpuState::kRunnable;
+    ready.push_back(next);
+  }
+  Cpu* chosen = ready.front();
+  switch (cfg_.strategy) {
+    case Strategy::kRandom:
+      chosen = ready[rng_.below(ready.size())];
+      break;
+    case Strategy::kRoundRobin: {
+      for (std::size_t k = 1; k <= cpus_.size(); ++k) {
+        Cpu& c = cpus_[(last_ + k) % cpus_.size()];
+        if (c.state == CpuState::kRunnable) {
+          chosen = &c;
+          break;
+        }
+      }
+      break;
+    }
+    case Strategy::kPos:
+    case Strategy::kSchedule:
+      break;  // Refused by setup().
+    case Strategy::kPct: {
+      ready_ids_.clear();
+      for (Cpu* c : ready) ready_ids_.push_back(c->id);
+      if (std::all_of(ready.begin(), ready.end(), [](const Cpu* c) { return c->pct_waiting; })) start_pct_round();
+      chosen = &cpus_[pct_.pick(
+          ready_ids_, [this](std::uint32_t id) { return cpus_[id].pct_waiting; }, last_)];
+      break;
+    }
+  }
+  return chosen;
+}
+
+void Machine::run_slice(Cpu& c) {
+  last_ = c.id;
+  const std::uint64_t length = cfg_.strategy == Strategy::kRoundRobin
+                                   ? cfg_.slice_max
+                                   : cfg_.slice_min + rng_.below(cfg_.slice_max - cfg_.slice_min + 1);
+  c.in_slice = 0;
+  c.spun = false;
+  deliver_irq(c);
+  c.budget = std::max<std::uint64_t>(1, std::min(length, until_timer(c)));
+  log_decision((std::uint64_t{c.id} << 40) ^ c.budget);
+  std::uint64_t pc = 0;
+  uc_reg_read(c.uc, UC_ARM64_REG_PC, &pc);
+  const uc_err e = uc_emu_start(c.uc, pc, kStopAddress, 0, 0);
+  if (e != UC_ERR_OK && !stopped_) fault(c, fmt::format("unicorn stopped with '{}' at pc {:#x}", uc_strerror(e), pc));
+  after_slice(c);
+  result_.instructions += c.in_slice;
+  c.clock += c.in_slice;
+  c.in_slice = 0;
+  ++result_.slices;
+  if (cfg_.strategy == Strategy::kPct) note_pct_slice(c);
+}
+
+void Machine::on_block(Cpu& c, std::uint32_t size) {
+  const std::uint64_t n = size / 4;
+  if (c.in_slice != 0 && c.in_slice + n > c.budget) {
+    uc_emu_stop(c.uc);
+    return;
+  }
+  // An interrupt signalled while the guest had IRQs masked is taken as soon as it unmasks:
+  // QEMU ends a block after every DAIF write, so checking at block starts is enough.
+  if (c.in_slice != 0 && irq_line(c)) {
+    std::uint64_t pstate = 0;
+    uc_reg_read(c.uc, UC_ARM64_REG_PSTATE, &pstate);
+    if (!(pstate & kPstateIrqMask)) {
+      uc_emu_stop(c.uc);
+      return;
+    }
+  }
+  c.in_slice += n;
+}
+
+void Machine::after_slice(Cpu& c) {
+  if (stopped_ || c.state != CpuState::kRunnable) return;
+  std::uint64_t pc = 0;
+  std::uint32_t insn = 0;
+  uc_reg_read(c.uc, UC_ARM64_REG_PC, &pc);
+  if (uc_mem_read(c.uc, pc - 4, &insn, sizeof insn) != UC_ERR_OK) return;
+  if (insn != kInsnWfi && insn != kInsnWfe) return;
+  if (c.in_slice >= c.budget) return;  // Stopped by the budget, not by the wait.
+  c.spun = true;
+  update_timers(c);
+  if (insn == kInsnWfi && !gic_.irq_asserted(c.id)) c.state = CpuState::kParked;
+}
+
+void Machine::note_pct_slice(Cpu& c) {
+  if (c.spun) {
+    c.pct_waiting = true;
+    return;
+  }
+  pct_.on_progress(c.id);
+  if (++c.round_slices >= kPctRunLimit) c.pct_waiting = true;
+}
+
+void Machine::start_pct_round() {
+  for (Cpu& c : cpus_) {
+    c.pct_waiting = false;
+    c.round_slices = 0;
+  }
+}
+
+}  // namespace lockstep::emu::unicorn
