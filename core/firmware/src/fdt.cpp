@@ -70,13 +70,14 @@ const char* fdt_status_name(FdtStatus s) noexcept {
   return "?";
 }
 
-FdtStatus Fdt::open(FdtBytes blob) noexcept {
-  *this = Fdt{};
+namespace {
+
+/// The header's words (5.2), checked for version and size against the blob.
+FdtStatus read_header(FdtBytes blob, FdtHeader& h) noexcept {
   if (blob.size() < kFdtHeaderSize) return FdtStatus::kTruncated;
   if (be32(blob, 0) != kFdtMagic) return FdtStatus::kBadMagic;
   std::uint32_t w[kHeaderWords];
   for (std::size_t i = 0; i < kHeaderWords; ++i) w[i] = be32(blob, 4 * i);
-  FdtHeader h;
   h.totalsize = w[1];
   h.off_dt_struct = w[2];
   h.off_dt_strings = w[3];
@@ -89,9 +90,12 @@ FdtStatus Fdt::open(FdtBytes blob) noexcept {
   if (h.version < kFdtVersion || h.last_comp_version > kFdtVersion) return FdtStatus::kBadVersion;
   if (h.totalsize < kFdtHeaderSize) return FdtStatus::kBadHeader;
   if (h.totalsize > blob.size()) return FdtStatus::kTruncated;
-  const FdtBytes all = blob.first(h.totalsize);
+  return FdtStatus::kOk;
+}
 
-  // Blocks: inside totalsize, past the header, aligned (5.1: struct 4, reservation map 8).
+/// The blocks lie inside totalsize, past the header, aligned (5.1: struct 4, reservation map 8),
+/// apart; the reservation map's {address, size} pairs end with an all-zero entry (5.3).
+FdtStatus check_blocks(FdtBytes all, const FdtHeader& h) noexcept {
   const Block rsv{h.off_mem_rsvmap, h.off_mem_rsvmap};  // Extent found from its terminator below.
   const Block st{h.off_dt_struct, std::uint64_t{h.off_dt_struct} + h.size_dt_struct};
   const Block sr{h.off_dt_strings, std::uint64_t{h.off_dt_strings} + h.size_dt_strings};
@@ -99,8 +103,6 @@ FdtStatus Fdt::open(FdtBytes blob) noexcept {
     if (b.begin < kFdtHeaderSize || b.end > h.totalsize || b.begin > h.totalsize) return FdtStatus::kBadHeader;
   if (h.off_dt_struct % 4 != 0 || h.off_mem_rsvmap % 8 != 0 || h.size_dt_struct % 4 != 0) return FdtStatus::kBadHeader;
   if (overlaps(st, sr)) return FdtStatus::kOverlap;
-
-  // Reservation map: {address, size} pairs up to an all-zero entry, clear of the other blocks.
   std::uint64_t rsv_end = h.off_mem_rsvmap;
   for (;;) {
     if (rsv_end + kReserveEntrySize > h.totalsize) return FdtStatus::kBadReserveMap;
@@ -108,48 +110,57 @@ FdtStatus Fdt::open(FdtBytes blob) noexcept {
     if (overlaps(entry, st) || overlaps(entry, sr)) return FdtStatus::kOverlap;
     const bool last = be64(all, rsv_end) == 0 && be64(all, rsv_end + 8) == 0;
     rsv_end += kReserveEntrySize;
-    if (last) break;
+    if (last) return FdtStatus::kOk;
   }
+}
 
+}  // namespace
+
+FdtStatus Fdt::open(FdtBytes blob) noexcept {
+  *this = Fdt{};
+  FdtHeader h;
+  if (const FdtStatus s = read_header(blob, h); s != FdtStatus::kOk) return s;
+  const FdtBytes all = blob.first(h.totalsize);
+  if (const FdtStatus s = check_blocks(all, h); s != FdtStatus::kOk) return s;
   blob_ = all;
   structure_ = all.subspan(h.off_dt_struct, h.size_dt_struct);
   strings_ = all.subspan(h.off_dt_strings, h.size_dt_strings);
   header_ = h;
+  const FdtStatus s = check_structure();
+  if (s != FdtStatus::kOk) *this = Fdt{};
+  return s;
+}
 
-  // Structure block (5.4): a root node, properties before subnodes, FDT_END last.
-  auto fail = [this](FdtStatus s) {
-    *this = Fdt{};
-    return s;
-  };
+FdtStatus Fdt::check_structure() noexcept {
   std::uint32_t off = 0, depth = 0;
-  bool root_seen = false, ended = false;
+  bool root_seen = false;
   root_ = kFdtNoNode;
-  while (!ended) {
+  for (bool ended = false; !ended;) {
     std::uint32_t tok = 0;
-    if (!token(off, tok)) return fail(FdtStatus::kBadStructure);
+    if (!token(off, tok)) return FdtStatus::kBadStructure;
     switch (tok) {
       case kFdtBeginNode: {
-        if (depth == 0 && root_seen) return fail(FdtStatus::kBadStructure);  // A second root.
+        if (depth == 0 && root_seen) return FdtStatus::kBadStructure;  // A second root.
         if (!root_seen) root_ = off;
         root_seen = true;
-        if (++depth > kFdtMaxDepth) return fail(FdtStatus::kTooDeep);
+        if (++depth > kFdtMaxDepth) return FdtStatus::kTooDeep;
         const long len = terminated_length(structure_, off + 4u);
-        if (len < 0) return fail(FdtStatus::kBadString);
+        if (len < 0) return FdtStatus::kBadString;
         off = align4(off + 4u + static_cast<std::uint32_t>(len) + 1u);
         break;
       }
       case kFdtEndNode:
-        if (depth == 0) return fail(FdtStatus::kBadStructure);
+        if (depth == 0) return FdtStatus::kBadStructure;
         --depth;
         off += 4;
         break;
       case kFdtProp: {
-        if (depth == 0) return fail(FdtStatus::kBadStructure);
-        if (std::uint64_t{off} + 12 > structure_.size()) return fail(FdtStatus::kBadProperty);
+        if (depth == 0) return FdtStatus::kBadStructure;
+        if (std::uint64_t{off} + 12 > structure_.size()) return FdtStatus::kBadProperty;
         const std::uint32_t len = be32(structure_, off + 4u);
         const std::uint32_t nameoff = be32(structure_, off + 8u);
-        if (std::uint64_t{off} + 12 + len > structure_.size()) return fail(FdtStatus::kBadProperty);
-        if (string_at(nameoff) == nullptr) return fail(FdtStatus::kBadString);
+        if (std::uint64_t{off} + 12 + len > structure_.size()) return FdtStatus::kBadProperty;
+        if (string_at(nameoff) == nullptr) return FdtStatus::kBadString;
         off = static_cast<std::uint32_t>(align4(off + 12u + len));
         break;
       }
@@ -157,17 +168,17 @@ FdtStatus Fdt::open(FdtBytes blob) noexcept {
         off += 4;
         break;
       case kFdtEnd:
-        if (depth != 0 || !root_seen) return fail(FdtStatus::kBadStructure);
+        if (depth != 0 || !root_seen) return FdtStatus::kBadStructure;
         ended = true;
         off += 4;
         break;
       default:
-        return fail(FdtStatus::kBadStructure);
+        return FdtStatus::kBadStructure;
     }
   }
   // Only padding may follow FDT_END (dtc and QEMU emit none).
   for (; off < structure_.size(); ++off)
-    if (structure_[off] != std::byte{0}) return fail(FdtStatus::kBadStructure);
+    if (structure_[off] != std::byte{0}) return FdtStatus::kBadStructure;
   return FdtStatus::kOk;
 }
 

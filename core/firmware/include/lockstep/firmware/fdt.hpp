@@ -109,6 +109,9 @@ class Fdt {
               std::uint64_t& size) const noexcept;
 
  private:
+  /// The structure block (5.4): one root node, properties before subnodes, names and property
+  /// names terminated, FDT_END last, then only padding. Sets root_.
+  FdtStatus check_structure() noexcept;
   /// Reads the token at `off` of the structure block; false if it does not fit.
   bool token(std::uint32_t off, std::uint32_t& value) const noexcept;
   /// Offset just past the token at `off` (node header with its name, or property with its
