@@ -17,14 +17,11 @@
 namespace lockstep::sim::cli {
 namespace {
 
-struct BootFlags {
+struct BootFlags : ScheduleFlags {
+  BootFlags() { strategy = std::string(emu::to_string(emu::unicorn::MachineConfig{}.strategy)); }
   std::string machine = "qemu";
   std::string arch = "x86_64";
   std::string kernel;
-  std::uint32_t cpus = 4;
-  std::uint64_t seed = 1;
-  std::string strategy = "random";
-  std::uint32_t pct_depth = 3;
   unsigned gic = 2;
   bool el2 = false;
   bool no_semihosting = false;
@@ -102,10 +99,8 @@ Action add_boot(CLI::App& app, const Context&) {
   cmd->add_option("--machine", f->machine, "qemu (x86_64, arm64) or unicorn (arm64)")->check(CLI::IsMember({"qemu", "unicorn"}));
   cmd->add_option("--arch", f->arch, "x86_64 or arm64")->check(CLI::IsMember({"x86_64", "arm64"}));
   cmd->add_option("--kernel", f->kernel, "Kernel image (default: the one this build made)");
-  cmd->add_option("--cpus", f->cpus, "CPUs")->check(CLI::Range(1u, 1024u));
-  cmd->add_option("--seed", f->seed, "Seed of the Unicorn machine's schedule");
-  cmd->add_option("--strategy", f->strategy, "Unicorn schedule: random, pct or rr")->check(CLI::IsMember({"random", "pct", "rr"}));
-  cmd->add_option("--pct-depth", f->pct_depth, "PCT bug depth d")->check(CLI::Range(1u, 64u));
+  // The schedule flags are the Unicorn machine's; QEMU's schedule is the host's.
+  add_schedule_flags(*cmd, *f, hal::kMaxCpus, unicorn_strategy_names(), true);
   cmd->add_option("--gic", f->gic, "arm64 on QEMU: GIC version")->check(CLI::IsMember({2u, 3u}));
   cmd->add_flag("--el2", f->el2, "arm64 on QEMU: enter the kernel at EL2 (virtualization=on; PSCI through smc)");
   cmd->add_flag(

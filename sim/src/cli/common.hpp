@@ -21,13 +21,21 @@ struct Context {
 /// A subcommand's action, run after parsing; returns the exit status.
 using Action = std::function<int()>;
 
-/// Flags that define a run (shared by run and explore).
-struct MachineFlags {
-  std::string scenario;
+/// The schedule of a machine, emulated or Unicorn: how many CPUs, and who runs next.
+struct ScheduleFlags {
   std::uint32_t cpus = 4;
   std::uint64_t seed = 1;
   std::string strategy = std::string(emu::to_string(emu::kDefaultSearchStrategy));
   std::uint32_t pct_depth = 3;
+};
+
+/// Adds --cpus (1..max_cpus), --seed (if asked), --strategy (one of `strategies`), --pct-depth.
+void add_schedule_flags(CLI::App& cmd, ScheduleFlags& flags, std::uint32_t max_cpus,
+                        const std::vector<std::string>& strategies, bool with_seed);
+
+/// Flags that define a run on an emulated machine (shared by run, explore and view --live).
+struct MachineFlags : ScheduleFlags {
+  std::string scenario;
   std::uint64_t pct_horizon = 0;  ///< 0: measured (measure_pct_horizon).
   std::uint64_t max_steps = emu::MachineConfig{}.max_steps;
   std::uint64_t max_cycles = emu::MachineConfig{}.max_cycles;
@@ -46,8 +54,9 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool 
 /// a PCT run without --pct-horizon gets a measured one. Throws InputError.
 RunOptions run_options_from(const MachineFlags& flags);
 
-/// The strategies a user may name, as CLI11 wants them.
+/// The strategies a user may name, as CLI11 wants them: every one, or the Unicorn machine's.
 std::vector<std::string> strategy_names();
+std::vector<std::string> unicorn_strategy_names();
 
 /// The `lockstep run ...` command line that reproduces `options` (shell-quoted); a schedule run
 /// names `schedule_file`, where its schedule was written.

@@ -22,24 +22,46 @@ std::vector<emu::Decision> read_schedule_file(const std::string& path) {
   return std::move(*schedule);
 }
 
+const char* strategy_summary(std::string_view name) {
+  if (name == "pos") return "partial order sampling";
+  if (name == "random") return "random walk";
+  if (name == "pct") return "probabilistic concurrency testing";
+  if (name == "rr") return "round robin";
+  return "replays --schedule";
+}
+
 }  // namespace
 
 std::vector<std::string> strategy_names() {
   return {std::begin(emu::kStrategyNames), std::end(emu::kStrategyNames)};
 }
 
-void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with_engine, bool scenario_required) {
-  auto* scenario = cmd.add_option("--scenario", f.scenario, "Scenario to run (see `lockstep scenarios`)");
-  if (scenario_required) scenario->required();
-  cmd.add_option("--cpus", f.cpus, "Number of emulated CPUs")->check(CLI::Range(1u, 1024u))->capture_default_str();
-  if (with_seed) cmd.add_option("--seed", f.seed, "Seed of the schedule and the faults")->capture_default_str();
-  cmd.add_option("--strategy", f.strategy,
-                 "Schedule strategy: pos (partial order sampling), random (random walk), pct, rr (round robin)")
-      ->check(CLI::IsMember(strategy_names()))
+std::vector<std::string> unicorn_strategy_names() {
+  std::vector<std::string> names;
+  for (const std::string& n : strategy_names())
+    if (emu::unicorn::supports_strategy(*emu::parse_strategy(n))) names.push_back(n);
+  return names;
+}
+
+void add_schedule_flags(CLI::App& cmd, ScheduleFlags& f, std::uint32_t max_cpus,
+                        const std::vector<std::string>& strategies, bool with_seed) {
+  cmd.add_option("--cpus", f.cpus, "Number of CPUs")->check(CLI::Range(1u, max_cpus))->capture_default_str();
+  if (with_seed) cmd.add_option("--seed", f.seed, "Seed of the schedule (and the faults)")->capture_default_str();
+  std::string help = "Schedule strategy:";
+  for (const std::string& s : strategies) help += fmt::format(" {} ({}),", s, strategy_summary(s));
+  help.back() = '.';
+  cmd.add_option("--strategy", f.strategy, help)
+      ->check(CLI::IsMember(strategies))
       ->capture_default_str();
   cmd.add_option("--pct-depth", f.pct_depth, "PCT bug depth d (priority change points + 1)")
       ->check(CLI::Range(1u, emu::Limits::kMaxPctDepth))
       ->capture_default_str();
+}
+
+void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with_engine, bool scenario_required) {
+  auto* scenario = cmd.add_option("--scenario", f.scenario, "Scenario to run (see `lockstep scenarios`)");
+  if (scenario_required) scenario->required();
+  add_schedule_flags(cmd, f, hal::kMaxCpus, strategy_names(), with_seed);
   cmd.add_option("--pct-horizon", f.pct_horizon,
                  "PCT's k: progress steps over which the change points are spread (default: measured from "
                  "calibration runs)")

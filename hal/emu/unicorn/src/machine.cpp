@@ -69,7 +69,7 @@ bool Machine::setup() {
     c.id = i;
     if (!open_engine(c)) return false;
   }
-  if (cfg_.strategy == Strategy::kPos || cfg_.strategy == Strategy::kSchedule)
+  if (!supports_strategy(cfg_.strategy))
     return bad(
         fmt::format("the Unicorn machine has no '{}' strategy (it sees time slices, not the memory "
                     "operations POS and schedules name): use random, pct or rr",

@@ -11,6 +11,12 @@
 
 namespace lockstep::emu::unicorn {
 
+/// The strategies the machine schedules by. It sees time slices, not the memory operations POS
+/// and schedule files name.
+constexpr bool supports_strategy(Strategy s) noexcept {
+  return s == Strategy::kRandom || s == Strategy::kPct || s == Strategy::kRoundRobin;
+}
+
 struct MachineConfig {
   std::string image;                      ///< Path of the ARM64 kernel ELF.
   hal::CpuId cpus = 4;                    ///< 1..8 (GICv2 limit).
