@@ -50,9 +50,7 @@ void add_schedule_flags(CLI::App& cmd, ScheduleFlags& f, std::uint32_t max_cpus,
   std::string help = "Schedule strategy:";
   for (const std::string& s : strategies) help += fmt::format(" {} ({}),", s, strategy_summary(s));
   help.back() = '.';
-  cmd.add_option("--strategy", f.strategy, help)
-      ->check(CLI::IsMember(strategies))
-      ->capture_default_str();
+  cmd.add_option("--strategy", f.strategy, help)->check(CLI::IsMember(strategies))->capture_default_str();
   cmd.add_option("--pct-depth", f.pct_depth, "PCT bug depth d (priority change points + 1)")
       ->check(CLI::Range(1u, emu::Limits::kMaxPctDepth))
       ->capture_default_str();
