@@ -14,6 +14,7 @@ packages=(
   libunicorn-dev qemu-system-x86 qemu-system-arm
   acpica-tools device-tree-compiler libfdt-dev
   chromium
+  slurm-wlm munge
 )
 
 missing=()

@@ -16,28 +16,14 @@
 #include <string>
 
 #include "proto/perfetto_trace.pb.h"
+#include "support/shell.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string output;  ///< stdout and stderr.
-};
-
-/// Runs `command` through the shell in the test's directory.
-Result sh(const std::string& command) {
-  Result r;
-  std::FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0 && r.output.size() < (64u << 20)) r.output.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  return r;
-}
+using Result = lockstep::test::ShellResult;
+using lockstep::test::sh;
 
 std::string bin() { return LOCKSTEP_BIN; }
 std::string test_bin() { return LOCKSTEP_TEST_BIN; }
