@@ -15,6 +15,7 @@ packages=(
   acpica-tools device-tree-compiler libfdt-dev
   chromium
   slurm-wlm munge
+  gdb gdb-multiarch
 )
 
 missing=()

@@ -1,9 +1,12 @@
 // QEMU runner and serial-protocol parser for the bare-metal kernels.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -299,8 +302,31 @@ std::vector<std::string> qemu_command(const BootOptions& o) {
   for (const std::string& w : o.kernel_args) append += (append.empty() ? "" : " ") + w;
   if (o.verbose) append += std::string(append.empty() ? "" : " ") + "lockstep.verbose";
   if (!append.empty()) c.insert(c.end(), {"-append", append});
+  // The gdbstub on loopback only; -S holds every CPU until gdb says continue.
+  if (o.gdb_port != 0) c.insert(c.end(), {"-gdb", "tcp:127.0.0.1:" + std::to_string(o.gdb_port), "-S"});
   c.insert(c.end(), o.extra_qemu_args.begin(), o.extra_qemu_args.end());
   return c;
+}
+
+std::uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+const char* gdb_for(const std::string& arch) noexcept { return arch == "arm64" ? "gdb-multiarch" : "gdb"; }
+
+const char* kernel_entry_symbol(const std::string& arch) noexcept {
+  return arch == "arm64" ? "kernel_main_arm64" : "kernel_main_x86";
 }
 
 std::string boot_limits_problem(const BootOptions& o) {
@@ -462,6 +488,7 @@ BootResult run_boot(const BootOptions& o) {
   const auto start = Clock::now();
   const QemuProcess q = spawn_qemu(r.command, r.reason);
   if (q.pid < 0) return r;
+  if (o.on_started) o.on_started(q.pid);
   SerialParser parser(r);
   LineFeed feed(o, r, parser, start);
   const PumpEnd end = pump(o, q, r, feed, start);

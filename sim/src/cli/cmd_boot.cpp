@@ -7,12 +7,20 @@
 #include <lockstep/emu/unicorn/machine.hpp>
 #include <lockstep/sim/boot.hpp>
 #include <lockstep/sim/build_id.hpp>
+#include <lockstep/sim/repro.hpp>
 #include <lockstep/sim/run_trace.hpp>
 #include <lockstep/sim/trace_file.hpp>
 #include <memory>
+#include <optional>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common.hpp"
+
+extern char** environ;
 
 namespace lockstep::sim::cli {
 namespace {
@@ -28,6 +36,63 @@ struct BootFlags : ScheduleFlags {
   std::string accel = "tcg";
   std::string trace;
   bool verbose = false;
+  bool gdb = false;            ///< QEMU's gdbstub, CPUs stopped until gdb continues them.
+  std::uint16_t gdb_port = 0;  ///< 0: a free one.
+  std::string gdb_batch;       ///< A gdb script lockstep runs against the stub itself.
+};
+
+/// An executable `name` on PATH.
+bool on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "";
+  for (std::size_t at = 0; at <= dirs.size();) {
+    const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
+    const std::string dir = dirs.substr(at, colon - at);
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+    at = colon + 1;
+  }
+  return false;
+}
+
+/// gdb attached to QEMU's stub: started once QEMU runs, waited for (bounded) after the boot.
+class GdbSession {
+ public:
+  GdbSession(const BootFlags& f, std::uint16_t port) : f_(f), port_(port) {}
+
+  /// The command a user types in another terminal.
+  std::string command() const {
+    return fmt::format("{} {} -ex 'target remote 127.0.0.1:{}' -ex 'hbreak {}' -ex continue", gdb_for(f_.arch),
+                       shell_quote(f_.kernel), port_, kernel_entry_symbol(f_.arch));
+  }
+
+  /// --gdb-batch: gdb runs the script against the stub (its own retries cover QEMU's start-up).
+  void start_batch() {
+    const std::string target = fmt::format("target remote 127.0.0.1:{}", port_);
+    std::vector<std::string> args = {gdb_for(f_.arch), "--batch", "-nx", "-ex", "set tcp connect-timeout 30",
+                                     "-ex", target, "-x", f_.gdb_batch, f_.kernel};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  }
+
+  /// gdb's exit status once it is done (it is killed after 30 s more), or -1 if it never ran.
+  int finish() {
+    if (pid_ <= 0) return -1;
+    int status = 0;
+    for (int i = 0; i < 300; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      usleep(100'000);
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    return -1;
+  }
+
+ private:
+  const BootFlags& f_;
+  std::uint16_t port_;
+  pid_t pid_ = -1;
 };
 
 bool exists(const std::string& path) {
@@ -109,6 +174,12 @@ Action add_boot(CLI::App& app, const Context&) {
   cmd->add_option("--accel", f->accel, "x86_64 on QEMU: tcg or kvm (x2APIC)")->check(CLI::IsMember({"tcg", "kvm"}));
   cmd->add_option("--trace", f->trace, "Write the kernel's trace as a lockstep trace file");
   cmd->add_flag("--verbose", f->verbose, "The kernel prints its enumeration (as KERNEL_DEBUG=1); the console is streamed");
+  cmd->add_flag("--gdb", f->gdb,
+                "QEMU: start its gdbstub on 127.0.0.1 with every CPU stopped and print the gdb command that attaches");
+  cmd->add_option("--gdb-port", f->gdb_port, "QEMU: the gdbstub's port (default: a free one)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--gdb-batch", f->gdb_batch, "QEMU: run this gdb script against the stub (implies --gdb)")
+      ->check(CLI::ExistingFile);
   return [f] {
     if (f->machine == "qemu") {
       // A machine QEMU cannot start is a bad request (exit 2), said before anything runs.
@@ -123,6 +194,11 @@ Action add_boot(CLI::App& app, const Context&) {
       throw InputError(fmt::format("kernel image '{}' not found (build it: scripts/build host --target "
                                    "lockstep_kernel_{}_image, or pass --kernel)",
                                    f->kernel, f->arch));
+    if ((f->gdb || !f->gdb_batch.empty()) && f->machine != "qemu")
+      throw InputError("--gdb attaches to QEMU's gdbstub: use --machine qemu");
+    if (!f->gdb_batch.empty() && !on_path(gdb_for(f->arch)))
+      throw InputError(fmt::format("{} not found (Debian package {}), needed by --gdb-batch", gdb_for(f->arch),
+                                   gdb_for(f->arch)));
     if (f->machine == "unicorn" && f->arch != "arm64")
       throw InputError("the Unicorn machine runs arm64 images (--arch arm64); x86_64 runs on QEMU");
     if (f->machine == "unicorn" && f->cpus > kGicV2MaxCpus)
@@ -155,7 +231,29 @@ Action add_boot(CLI::App& app, const Context&) {
       // --verbose (or KERNEL_DEBUG=1) makes the kernel print its enumeration, streamed here.
       o.verbose = f->verbose || kernel_debug_from_environment();
       if (o.verbose) o.on_line = [](std::string_view l) { fmt::print("{}\n", l); };
+      std::optional<GdbSession> gdb;
+      if (f->gdb || !f->gdb_batch.empty()) {
+        o.gdb_port = f->gdb_port != 0 ? f->gdb_port : free_loopback_port();
+        if (o.gdb_port == 0) throw InputError("no free port on 127.0.0.1 for QEMU's gdbstub (--gdb-port)");
+        gdb.emplace(*f, o.gdb_port);
+        fmt::print("gdb: QEMU waits on 127.0.0.1:{} with every CPU stopped; attach with\n  {}\n", o.gdb_port,
+                   gdb->command());
+        std::fflush(stdout);
+        if (!f->gdb_batch.empty()) {
+          o.on_started = [&gdb](int) { gdb->start_batch(); };
+        } else {
+          o.timeout = std::chrono::hours(1);  // A person at the debugger: bounded, but generously.
+        }
+      }
       r = run_boot(o);
+      if (gdb && !f->gdb_batch.empty()) {
+        const int status = gdb->finish();
+        fmt::print("gdb: the script ended with status {}\n", status);
+        if (status != 0 && r.passed()) {
+          r.status = BootStatus::kFailed;
+          r.reason = fmt::format("the gdb script {} failed (status {})", f->gdb_batch, status);
+        }
+      }
       per_cpu = r.trace;
       lost = r.trace_lost;
       std::vector<std::uint64_t> numbers;

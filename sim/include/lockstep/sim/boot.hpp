@@ -14,6 +14,14 @@
 
 namespace lockstep::sim {
 
+/// A TCP port on 127.0.0.1 nobody listened on a moment ago (the kernel picks it), or 0.
+std::uint16_t free_loopback_port();
+
+/// The gdb that debugs `arch`'s kernel (gdb for x86_64, gdb-multiarch for arm64), and the
+/// function a first breakpoint goes on (the kernel's C++ entry).
+const char* gdb_for(const std::string& arch) noexcept;
+const char* kernel_entry_symbol(const std::string& arch) noexcept;
+
 struct BootOptions {
   std::string arch = "x86_64";           ///< x86_64 (PC) or arm64 (virt).
   unsigned gic = 2;                      ///< arm64: GIC version of the virt machine (2 or 3).
@@ -31,6 +39,10 @@ struct BootOptions {
   std::chrono::milliseconds timeout{120'000};
   std::size_t max_output = 64u << 20;    ///< Serial bytes kept; more kills QEMU.
   std::vector<std::string> extra_qemu_args;
+  /// Non-zero: QEMU's gdbstub listens on 127.0.0.1:gdb_port and the CPUs wait, stopped, for gdb.
+  std::uint16_t gdb_port = 0;
+  /// Called once QEMU runs (its pid), before its output is read: where a debugger is started.
+  std::function<void(int pid)> on_started;
   /// Called for every serial line as it arrives (streaming to a console), if set.
   std::function<void(std::string_view)> on_line;
 };
