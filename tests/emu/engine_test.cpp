@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <vector>
 
+#include "support/proc_memory.hpp"
+
 namespace lockstep::emu {
 std::array<int, hal::kMaxCpus>& delivered_counts();
 std::array<hal::Cycles, hal::kMaxCpus>& last_delivery_cycles();
@@ -34,26 +36,8 @@ std::function<void(hal::Vector)> g_on_interrupt;
 
 std::array<std::array<std::byte, 64 * 1024>, 8> g_stacks;
 
-/// A figure of /proc/self/status in bytes: "VmRSS" (resident now) or "VmHWM" (the peak).
-std::size_t status_bytes(const char* field) {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  std::size_t kib = 0;
-  const std::size_t n = std::strlen(field);
-  while (std::fgets(line, sizeof line, f) != nullptr)
-    if (std::strncmp(line, field, n) == 0 && std::sscanf(line + n, ": %zu kB", &kib) == 1) break;
-  std::fclose(f);
-  return kib * 1024;
-}
-
-/// Starts a new peak: VmHWM falls back to the current resident set (proc(5), clear_refs "5").
-bool reset_peak_resident() {
-  FILE* f = std::fopen("/proc/self/clear_refs", "w");
-  if (f == nullptr) return false;
-  const bool ok = std::fputs("5", f) >= 0;
-  return std::fclose(f) == 0 && ok;
-}
+using test::reset_peak_resident;
+using test::status_bytes;
 
 /// A machine whose boot CPU starts every other CPU at `ap` and then runs `main`.
 struct Program {
