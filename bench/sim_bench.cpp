@@ -1,10 +1,17 @@
 // Whole runs of lock-heavy scenarios on the deterministic engine, with and without the lock
 // validator (core/lockdep.hpp): what `--lockdep on` (the default) costs a sweep. Each iteration
-// is one run of a fixed seed, in this process, the way explore's workers run seeds.
+// is one run of a fixed seed, in this process, the way explore's workers run seeds. And writing
+// a trace file (TraceWriter: header, checksum, atomic rename) against writing the same bytes raw.
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <lockstep/core/lockdep.hpp>
+#include <lockstep/sim/atomic_file.hpp>
 #include <lockstep/sim/scenario_run.hpp>
+#include <lockstep/sim/trace_file.hpp>
 #include <string>
+#include <vector>
 
 #include "ratio.hpp"
 
@@ -34,7 +41,67 @@ void BM_MixedRun(benchmark::State& state) { run_scenario_bench(state, "mixed"); 
 BENCHMARK(BM_SpinlockStressRun)->ArgName("lockdep")->Arg(1)->Arg(0);
 BENCHMARK(BM_MixedRun)->ArgName("lockdep")->Arg(1)->Arg(0);
 
+// ---- trace files ----------------------------------------------------------------------------
+constexpr std::uint32_t kTraceCpus = 8;
+constexpr std::size_t kRecordsPerCpu = 1'000'000;  // 8 M records, 192 MB: past any page cache trick.
+
+const std::vector<core::TraceRecord>& sample_records() {
+  static const std::vector<core::TraceRecord> records = [] {
+    std::vector<core::TraceRecord> r(kRecordsPerCpu);
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = {i * 7, 0, core::TraceType::kMarker, 0, std::uint32_t(i), i};
+    return r;
+  }();
+  return records;
+}
+
+std::string bench_trace_path() { return "/tmp/lockstep-bench-" + std::to_string(::getpid()) + ".trace"; }
+
+/// What the trace file costs: `lockstep run --trace`'s writer, fsync and rename included.
+void BM_TraceWrite(benchmark::State& state) {
+  const auto& records = sample_records();
+  sim::TraceConfig config;
+  config.scenario = "bench";
+  config.cpus = kTraceCpus;
+  const std::string path = bench_trace_path();
+  for (auto _ : state) {
+    sim::TraceWriter w(path, config);
+    for (std::uint32_t c = 0; c < kTraceCpus; ++c) w.write_cpu(c, records, 0);
+    w.finish(sim::TraceOutcome{});
+  }
+  std::remove(path.c_str());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kTraceCpus * kRecordsPerCpu));
+}
+
+/// The floor: the same bytes through the same atomic file (fsync and rename), no format, no checksum.
+void BM_RawWrite(benchmark::State& state) {
+  const auto& records = sample_records();
+  const std::string path = bench_trace_path();
+  for (auto _ : state) {
+    sim::AtomicFile f(path);
+    for (std::uint32_t c = 0; c < kTraceCpus; ++c) f.write(records.data(), records.size() * sizeof records[0]);
+    f.commit();
+  }
+  std::remove(path.c_str());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kTraceCpus * kRecordsPerCpu));
+}
+BENCHMARK(BM_TraceWrite)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_RawWrite)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace
+
+LOCKSTEP_RATIO({.name = "trace_write_vs_raw_write",
+                .subject = "BM_TraceWrite/real_time",
+                .baseline = "BM_RawWrite/real_time",
+                .goal = Goal::kAtMost,
+                .target = 1.2,
+                .note = "8 M records into a trace file against the same bytes written raw (both fsync and rename)"});
+LOCKSTEP_RATIO({.name = "trace_write_records_per_second",
+                .subject = "BM_TraceWrite/real_time",
+                .metric = Metric::kCounterHigher,
+                .counter = "items_per_second",
+                .goal = Goal::kAtLeast,
+                .target = 50e6,
+                .note = "records per second into a trace file (issue 14: >= 50 M/s)"});
 
 LOCKSTEP_RATIO({.name = "lockdep_on_vs_off_spinlock_stress",
                 .subject = "BM_SpinlockStressRun/lockdep:1",
