@@ -133,9 +133,15 @@ TEST(BootLimits, MachinesQemuCannotStartAreNamedBeforeItRuns) {
   EXPECT_EQ(lockstep::sim::boot_limits_problem(o), "");
   o.arch = "x86_64";
   o.cpus = 300;
-  EXPECT_NE(lockstep::sim::boot_limits_problem(o).find("at most 255 CPUs"), std::string::npos);
+  EXPECT_NE(lockstep::sim::boot_limits_problem(o).find("use --accel kvm"), std::string::npos);
   o.cpus = 255;
   EXPECT_EQ(lockstep::sim::boot_limits_problem(o), "");
+  o.accel = "kvm";  // Past 255 on q35 with x2APIC interrupt remapping, up to q35's 288.
+  o.cpus = 288;
+  EXPECT_EQ(lockstep::sim::boot_limits_problem(o), "");
+  o.cpus = 289;
+  EXPECT_NE(lockstep::sim::boot_limits_problem(o).find("at most 288 CPUs"), std::string::npos);
+  o.accel = "tcg";
   o.cpus = 300;
   const auto r = lockstep::sim::run_boot(o);  // Refused before any QEMU is started.
   EXPECT_EQ(r.status, BootStatus::kLaunchError);
@@ -171,6 +177,11 @@ TEST(SerialProtocol, QemuCommandCarriesTheOptions) {
   EXPECT_NE(joined.find("-cpu qemu64,+x2apic"), std::string::npos);
   EXPECT_NE(joined.find("isa-debug-exit,iobase=0xf4,iosize=0x04"), std::string::npos);
   EXPECT_NE(joined.find("-append lockstep.verbose"), std::string::npos);
+  EXPECT_EQ(joined.find("intel-iommu"), std::string::npos) << "q35 and the IOMMU only past 255 CPUs";
+  o.cpus = 288;
+  std::string big;
+  for (const auto& a : lockstep::sim::qemu_command(o)) big += a + " ";
+  EXPECT_NE(big.find("-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,eim=on"), std::string::npos) << big;
 }
 
 }  // namespace

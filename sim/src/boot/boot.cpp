@@ -293,6 +293,8 @@ std::vector<std::string> qemu_command(const BootOptions& o) {
     if (o.semihosting) c.push_back("-semihosting");
   } else {
     c.insert(c.end(), {"-accel", kvm ? "kvm" : "tcg"});
+    if (kvm && o.cpus > kPcMaxCpus)
+      c.insert(c.end(), {"-M", "q35,kernel-irqchip=split", "-device", "intel-iommu,intremap=on,eim=on"});
     c.insert(c.end(), {"-cpu", !o.cpu_model.empty() ? o.cpu_model : kvm ? "qemu64,+x2apic" : "qemu64"});
     c.insert(c.end(), {"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"});
   }
@@ -333,9 +335,11 @@ std::string boot_limits_problem(const BootOptions& o) {
   if (o.arch == "arm64" && o.gic == 2 && o.cpus > kGicV2MaxCpus)
     return "GICv2 serves at most " + std::to_string(kGicV2MaxCpus) + " CPUs (ARM IHI 0048B, 1.4.1), " +
            std::to_string(o.cpus) + " asked: use --gic 3";
-  if (o.arch == "x86_64" && o.cpus > kPcMaxCpus)
-    return "QEMU's PC machine starts at most " + std::to_string(kPcMaxCpus) +
-           " CPUs with xAPIC ids (more need x2APIC interrupt remapping, which this kernel does not set up), " +
+  if (o.arch == "x86_64" && o.cpus > kPcMaxCpus && o.accel != "kvm")
+    return "QEMU starts at most " + std::to_string(kPcMaxCpus) + " x86_64 CPUs with xAPIC ids; more need x2APIC, " +
+           "which QEMU 7.2's TCG lacks: use --accel kvm (" + std::to_string(o.cpus) + " asked)";
+  if (o.arch == "x86_64" && o.cpus > kQ35MaxCpus)
+    return "QEMU 7.2's q35 machine starts at most " + std::to_string(kQ35MaxCpus) + " CPUs, " +
            std::to_string(o.cpus) + " asked";
   return {};
 }

@@ -187,6 +187,7 @@ Action add_boot(CLI::App& app, const Context&) {
       asked.arch = f->arch;
       asked.cpus = f->cpus;
       asked.gic = f->gic;
+      asked.accel = f->accel;
       if (const std::string problem = boot_limits_problem(asked); !problem.empty()) throw InputError(problem);
     }
     if (f->kernel.empty()) f->kernel = default_kernel_image(f->arch);

@@ -107,6 +107,10 @@ std::string boot_limits_problem(const BootOptions& options);
 /// GICv2's CPU interfaces (ARM IHI 0048B, 1.4.1) and the PC machine's xAPIC CPU count.
 inline constexpr unsigned kGicV2MaxCpus = 8;
 inline constexpr unsigned kPcMaxCpus = 255;
+/// Above kPcMaxCpus, x86_64 under KVM runs on q35 with a split irqchip and an Intel IOMMU with
+/// x2APIC interrupt remapping (eim), which QEMU requires for APIC ids past 255; QEMU 7.2's q35
+/// starts at most this many CPUs (its own error names the figure). TCG has no x2APIC.
+inline constexpr unsigned kQ35MaxCpus = 288;
 
 /// Incremental parser of the serial protocol; run_boot() feeds it, tests feed saved logs.
 class SerialParser {
