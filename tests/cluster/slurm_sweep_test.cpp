@@ -52,11 +52,12 @@ class SlurmSweep : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
 
-  /// `lockstep explore ARGS` through scripts/slurm-explore as an array of `shards` tasks.
-  lockstep::test::ShellResult sweep(int shards, const std::string& args) {
+  /// `lockstep explore ARGS` through scripts/slurm-explore as an array of `shards` tasks whose
+  /// results go to `out` (under the scratch directory).
+  lockstep::test::ShellResult sweep(int shards, const std::string& args, const std::string& out = "sweep") {
     return sh("cd " + quoted(dir_.string()) + " && SLURM_CONF=" + quoted((dir_ / "slurm.conf").string()) +
-              " timeout 400 " + quoted(LOCKSTEP_SLURM_EXPLORE) + " --shards " + std::to_string(shards) +
-              " --dir sweep --poll 1 --max-wait 300 --lockstep " + quoted(LOCKSTEP_BIN) + " -- " + args);
+              " timeout 400 " + quoted(LOCKSTEP_SLURM_EXPLORE) + " --shards " + std::to_string(shards) + " --dir " +
+              quoted(out) + " --poll 1 --max-wait 300 --lockstep " + quoted(LOCKSTEP_BIN) + " -- " + args);
   }
 
   /// The same sweep on this machine alone.
@@ -93,7 +94,16 @@ TEST_F(SlurmSweep, ACleanSweepPassesAndBadArgumentsAreRefused) {
   const auto clean = sweep(2, "--scenario mixed --cpus 4 --runs 16");
   EXPECT_EQ(clean.status, 0) << clean.output;
   EXPECT_NE(clean.output.find("16 of 16 runs completed"), std::string::npos) << clean.output;
-  const auto own = sweep(2, "--scenario mixed --shard 0/2");
+  // A task that fails before writing its result (here: a scenario that does not exist) is named
+  // with its log, not merged away.
+  const auto broken = sweep(2, "--scenario no-such-scenario --runs 4", "broken");
+  EXPECT_EQ(broken.status, 2) << broken.output;
+  EXPECT_NE(broken.output.find("shard 0 left no result"), std::string::npos) << broken.output;
+  // A directory that holds an earlier sweep's results is refused, not merged into this one.
+  const auto again = sweep(2, "--scenario mixed --cpus 4 --runs 16");
+  EXPECT_EQ(again.status, 2) << again.output;
+  EXPECT_NE(again.output.find("already holds results of a sweep"), std::string::npos) << again.output;
+  const auto own = sweep(2, "--scenario mixed --shard 0/2", "own");
   EXPECT_EQ(own.status, 2) << own.output;
   EXPECT_NE(own.output.find("'--shard' is the script's to set"), std::string::npos) << own.output;
 }
