@@ -34,6 +34,12 @@ std::set<std::pair<std::uint64_t, std::string>> failures(const json& result) {
   return out;
 }
 
+/// The script refused the sweep (exit 2) and said why.
+void expect_refused(const lockstep::test::ShellResult& r, const std::string& why) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(why), std::string::npos) << r.output;
+}
+
 class SlurmSweep : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,15 +103,12 @@ TEST_F(SlurmSweep, ACleanSweepPassesAndBadArgumentsAreRefused) {
   // A task that fails before writing its result (here: a scenario that does not exist) is named
   // with its log, not merged away.
   const auto broken = sweep(2, "--scenario no-such-scenario --runs 4", "broken");
-  EXPECT_EQ(broken.status, 2) << broken.output;
-  EXPECT_NE(broken.output.find("shard 0 left no result"), std::string::npos) << broken.output;
+  expect_refused(broken, "shard 0 left no result");
   // A directory that holds an earlier sweep's results is refused, not merged into this one.
   const auto again = sweep(2, "--scenario mixed --cpus 4 --runs 16");
-  EXPECT_EQ(again.status, 2) << again.output;
-  EXPECT_NE(again.output.find("already holds results of a sweep"), std::string::npos) << again.output;
+  expect_refused(again, "already holds results of a sweep");
   const auto own = sweep(2, "--scenario mixed --shard 0/2", "own");
-  EXPECT_EQ(own.status, 2) << own.output;
-  EXPECT_NE(own.output.find("'--shard' is the script's to set"), std::string::npos) << own.output;
+  expect_refused(own, "'--shard' is the script's to set");
 }
 
 }  // namespace
