@@ -22,14 +22,6 @@ alignas(64) std::byte g_task_stacks[kKernelTasks * kTaskStackSize];
 core::Task g_tasks[kKernelTasks];
 core::TraceRecord g_trace[kMaxTraceRecords];
 
-bool same(const char* a, const char* b) noexcept {
-  while (*a && *a == *b) {
-    ++a;
-    ++b;
-  }
-  return *a == *b;
-}
-
 /// Reasons go on one line: newlines become spaces.
 void sanitize(char* text) noexcept {
   for (; *text; ++text)
@@ -72,16 +64,22 @@ void bring_up(const baremetal::KernelInfo& info) noexcept {
   protocol_line(protocol::kOnline, "{} {}", core::online_count(), enabled);
 }
 
+bool run_one(const core::Workload& w) noexcept {
+  protocol_line(protocol::kStage, "workload {}", w.name);
+  core::WorkloadResult r = core::run_workload(w);
+  sanitize(r.reason);
+  protocol_line(protocol::kResult, "{} {} {}", w.name, r.passed ? protocol::kPass : protocol::kFail, r.reason);
+  return r.passed;
+}
+
+/// Every built-in workload, or only the one the command line names (none if no such one).
 bool run_workloads(const char* only) noexcept {
-  bool passed = true;
-  for (const core::Workload& w : core::builtin_workloads()) {
-    if (only != nullptr && !same(only, w.name)) continue;
-    protocol_line(protocol::kStage, "workload {}", w.name);
-    core::WorkloadResult r = core::run_workload(w);
-    sanitize(r.reason);
-    protocol_line(protocol::kResult, "{} {} {}", w.name, r.passed ? protocol::kPass : protocol::kFail, r.reason);
-    passed = passed && r.passed;
+  if (only != nullptr) {
+    const core::Workload* w = core::find_workload(only);
+    return w == nullptr || run_one(*w);
   }
+  bool passed = true;
+  for (const core::Workload& w : core::builtin_workloads()) passed = run_one(w) && passed;
   return passed;
 }
 
