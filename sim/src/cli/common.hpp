@@ -29,9 +29,9 @@ struct ScheduleFlags {
   std::uint32_t pct_depth = 3;
 };
 
-/// Adds --cpus (1..max_cpus), --seed (if asked), --strategy (one of `strategies`), --pct-depth.
-void add_schedule_flags(CLI::App& cmd, ScheduleFlags& flags, std::uint32_t max_cpus,
-                        const std::vector<std::string>& strategies, bool with_seed);
+/// Adds --cpus (1..hal::kMaxCpus), --seed (if asked), --strategy (one of `strategies`), --pct-depth.
+void add_schedule_flags(CLI::App& cmd, ScheduleFlags& flags, const std::vector<std::string>& strategies,
+                        bool with_seed);
 
 /// Flags that define a run on an emulated machine (shared by run, explore and view --live).
 struct MachineFlags : ScheduleFlags {

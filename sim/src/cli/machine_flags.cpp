@@ -43,9 +43,8 @@ std::vector<std::string> unicorn_strategy_names() {
   return names;
 }
 
-void add_schedule_flags(CLI::App& cmd, ScheduleFlags& f, std::uint32_t max_cpus,
-                        const std::vector<std::string>& strategies, bool with_seed) {
-  cmd.add_option("--cpus", f.cpus, "Number of CPUs")->check(CLI::Range(1u, max_cpus))->capture_default_str();
+void add_schedule_flags(CLI::App& cmd, ScheduleFlags& f, const std::vector<std::string>& strategies, bool with_seed) {
+  cmd.add_option("--cpus", f.cpus, "Number of CPUs")->check(CLI::Range(1u, hal::kMaxCpus))->capture_default_str();
   if (with_seed) cmd.add_option("--seed", f.seed, "Seed of the schedule (and the faults)")->capture_default_str();
   std::string help = "Schedule strategy:";
   for (const std::string& s : strategies) help += fmt::format(" {} ({}),", s, strategy_summary(s));
@@ -59,7 +58,7 @@ void add_schedule_flags(CLI::App& cmd, ScheduleFlags& f, std::uint32_t max_cpus,
 void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with_engine, bool scenario_required) {
   auto* scenario = cmd.add_option("--scenario", f.scenario, "Scenario to run (see `lockstep scenarios`)");
   if (scenario_required) scenario->required();
-  add_schedule_flags(cmd, f, hal::kMaxCpus, strategy_names(), with_seed);
+  add_schedule_flags(cmd, f, strategy_names(), with_seed);
   cmd.add_option("--pct-horizon", f.pct_horizon,
                  "PCT's k: progress steps over which the change points are spread (default: measured from "
                  "calibration runs)")
