@@ -56,33 +56,36 @@ const std::vector<core::TraceRecord>& sample_records() {
 
 std::string bench_trace_path() { return "/tmp/lockstep-bench-" + std::to_string(::getpid()) + ".trace"; }
 
-/// What the trace file costs: `lockstep run --trace`'s writer, fsync and rename included.
-void BM_TraceWrite(benchmark::State& state) {
-  const auto& records = sample_records();
-  sim::TraceConfig config;
-  config.scenario = "bench";
-  config.cpus = kTraceCpus;
+/// Writes the sample records of kTraceCpus CPUs to one file per iteration with `write(path)`,
+/// counting records as items; the file is removed at the end.
+template <class Write>
+void write_bench(benchmark::State& state, Write&& write) {
   const std::string path = bench_trace_path();
-  for (auto _ : state) {
-    sim::TraceWriter w(path, config);
-    for (std::uint32_t c = 0; c < kTraceCpus; ++c) w.write_cpu(c, records, 0);
-    w.finish(sim::TraceOutcome{});
-  }
+  const auto& records = sample_records();  // Made before the clock runs.
+  for (auto _ : state) write(path, records);
   std::remove(path.c_str());
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kTraceCpus * kRecordsPerCpu));
 }
 
+/// What the trace file costs: `lockstep run --trace`'s writer, fsync and rename included.
+void BM_TraceWrite(benchmark::State& state) {
+  sim::TraceConfig config;
+  config.scenario = "bench";
+  config.cpus = kTraceCpus;
+  write_bench(state, [&](const std::string& path, const std::vector<core::TraceRecord>& records) {
+    sim::TraceWriter w(path, config);
+    for (std::uint32_t c = 0; c < kTraceCpus; ++c) w.write_cpu(c, records, 0);
+    w.finish(sim::TraceOutcome{});
+  });
+}
+
 /// The floor: the same bytes through the same atomic file (fsync and rename), no format, no checksum.
 void BM_RawWrite(benchmark::State& state) {
-  const auto& records = sample_records();
-  const std::string path = bench_trace_path();
-  for (auto _ : state) {
+  write_bench(state, [](const std::string& path, const std::vector<core::TraceRecord>& records) {
     sim::AtomicFile f(path);
     for (std::uint32_t c = 0; c < kTraceCpus; ++c) f.write(records.data(), records.size() * sizeof records[0]);
     f.commit();
-  }
-  std::remove(path.c_str());
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kTraceCpus * kRecordsPerCpu));
+  });
 }
 BENCHMARK(BM_TraceWrite)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_RawWrite)->Unit(benchmark::kMillisecond)->UseRealTime();
