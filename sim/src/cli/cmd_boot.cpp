@@ -66,14 +66,17 @@ class GdbSession {
   }
 
   /// --gdb-batch: gdb runs the script against the stub (its own retries cover QEMU's start-up).
-  void start_batch() {
+  /// False if gdb could not be started.
+  bool start_batch() {
     const std::string target = fmt::format("target remote 127.0.0.1:{}", port_);
     std::vector<std::string> args = {gdb_for(f_.arch), "--batch", "-nx", "-ex", "set tcp connect-timeout 30",
                                      "-ex", target, "-x", f_.gdb_batch, f_.kernel};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) == 0) return true;
+    pid_ = -1;
+    return false;
   }
 
   /// gdb's exit status once it is done (it is killed after 30 s more), or -1 if it never ran.
@@ -165,7 +168,7 @@ Action add_boot(CLI::App& app, const Context&) {
   cmd->add_option("--arch", f->arch, "x86_64 or arm64")->check(CLI::IsMember({"x86_64", "arm64"}));
   cmd->add_option("--kernel", f->kernel, "Kernel image (default: the one this build made)");
   // The schedule flags are the Unicorn machine's; QEMU's schedule is the host's.
-  add_schedule_flags(*cmd, *f, hal::kMaxCpus, unicorn_strategy_names(), true);
+  add_schedule_flags(*cmd, *f, unicorn_strategy_names(), true);
   cmd->add_option("--gic", f->gic, "arm64 on QEMU: GIC version")->check(CLI::IsMember({2u, 3u}));
   cmd->add_flag("--el2", f->el2, "arm64 on QEMU: enter the kernel at EL2 (virtualization=on; PSCI through smc)");
   cmd->add_flag(
@@ -241,7 +244,10 @@ Action add_boot(CLI::App& app, const Context&) {
                    gdb->command());
         std::fflush(stdout);
         if (!f->gdb_batch.empty()) {
-          o.on_started = [&gdb](int) { gdb->start_batch(); };
+          // Without gdb nobody would continue QEMU's stopped CPUs: end it at once, not at the timeout.
+          o.on_started = [&gdb](int qemu) {
+            if (!gdb->start_batch()) kill(qemu, SIGKILL);
+          };
         } else {
           o.timeout = std::chrono::hours(1);  // A person at the debugger: bounded, but generously.
         }
