@@ -43,6 +43,7 @@ set(lockstep_export_names
   lockstep_export           export
   lockstep_boot             boot
   lockstep_unicorn          unicorn
+  lockstep_gdb              gdb
   lockstep_view             view
   lockstep_cli              cli_static
   lockstep_cli_package      cli

@@ -13,14 +13,10 @@
 #include <memory>
 #include <optional>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common.hpp"
-
-extern char** environ;
+#include "gdb_session.hpp"
 
 namespace lockstep::sim::cli {
 namespace {
@@ -39,63 +35,6 @@ struct BootFlags : ScheduleFlags {
   bool gdb = false;            ///< QEMU's gdbstub, CPUs stopped until gdb continues them.
   std::uint16_t gdb_port = 0;  ///< 0: a free one.
   std::string gdb_batch;       ///< A gdb script lockstep runs against the stub itself.
-};
-
-/// An executable `name` on PATH.
-bool on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "";
-  for (std::size_t at = 0; at <= dirs.size();) {
-    const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
-    const std::string dir = dirs.substr(at, colon - at);
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-    at = colon + 1;
-  }
-  return false;
-}
-
-/// gdb attached to QEMU's stub: started once QEMU runs, waited for (bounded) after the boot.
-class GdbSession {
- public:
-  GdbSession(const BootFlags& f, std::uint16_t port) : f_(f), port_(port) {}
-
-  /// The command a user types in another terminal.
-  std::string command() const {
-    return fmt::format("{} {} -ex 'target remote 127.0.0.1:{}' -ex 'hbreak {}' -ex continue", gdb_for(f_.arch),
-                       shell_quote(f_.kernel), port_, kernel_entry_symbol(f_.arch));
-  }
-
-  /// --gdb-batch: gdb runs the script against the stub (its own retries cover QEMU's start-up).
-  /// False if gdb could not be started.
-  bool start_batch() {
-    const std::string target = fmt::format("target remote 127.0.0.1:{}", port_);
-    std::vector<std::string> args = {gdb_for(f_.arch), "--batch", "-nx", "-ex", "set tcp connect-timeout 30",
-                                     "-ex", target, "-x", f_.gdb_batch, f_.kernel};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) == 0) return true;
-    pid_ = -1;
-    return false;
-  }
-
-  /// gdb's exit status once it is done (it is killed after 30 s more), or -1 if it never ran.
-  int finish() {
-    if (pid_ <= 0) return -1;
-    int status = 0;
-    for (int i = 0; i < 300; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      usleep(100'000);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    return -1;
-  }
-
- private:
-  const BootFlags& f_;
-  std::uint16_t port_;
-  pid_t pid_ = -1;
 };
 
 bool exists(const std::string& path) {
@@ -239,14 +178,14 @@ Action add_boot(CLI::App& app, const Context&) {
       if (f->gdb || !f->gdb_batch.empty()) {
         o.gdb_port = f->gdb_port != 0 ? f->gdb_port : free_loopback_port();
         if (o.gdb_port == 0) throw InputError("no free port on 127.0.0.1 for QEMU's gdbstub (--gdb-port)");
-        gdb.emplace(*f, o.gdb_port);
+        gdb.emplace(gdb_for(f->arch), f->kernel, o.gdb_port);
         fmt::print("gdb: QEMU waits on 127.0.0.1:{} with every CPU stopped; attach with\n  {}\n", o.gdb_port,
-                   gdb->command());
+                   gdb->command(fmt::format("-ex 'hbreak {}' -ex continue", kernel_entry_symbol(f->arch))));
         std::fflush(stdout);
         if (!f->gdb_batch.empty()) {
           // Without gdb nobody would continue QEMU's stopped CPUs: end it at once, not at the timeout.
-          o.on_started = [&gdb](int qemu) {
-            if (!gdb->start_batch()) kill(qemu, SIGKILL);
+          o.on_started = [&gdb, f](int qemu) {
+            if (!gdb->start_batch(f->gdb_batch)) kill(qemu, SIGKILL);
           };
         } else {
           o.timeout = std::chrono::hours(1);  // A person at the debugger: bounded, but generously.

@@ -75,6 +75,7 @@ Action add_scenarios(CLI::App& app, const Context& ctx);
 Action add_demo(CLI::App& app, const Context& ctx);
 Action add_boot(CLI::App& app, const Context& ctx);
 Action add_view(CLI::App& app, const Context& ctx);
+Action add_debug(CLI::App& app, const Context& ctx);
 
 /// A kernel self-test on the Unicorn machine: its judged result, trace (lock addresses
 /// numbered), and the machine's own result.

@@ -45,9 +45,14 @@ void Machine::unmapped(Cpu& c, std::uint64_t addr, bool fetch) {
   fault(c, fmt::format("{} of unmapped address {:#x}", fetch ? "instruction fetch" : "access", addr));
 }
 
-void Machine::block_hook(uc_engine*, std::uint64_t, std::uint32_t size, void* user) {
+void Machine::block_hook(uc_engine*, std::uint64_t addr, std::uint32_t size, void* user) {
   auto* c = static_cast<Cpu*>(user);
-  c->machine->on_block(*c, size);
+  c->machine->on_block(*c, addr, size);
+}
+
+void Machine::code_hook(uc_engine*, std::uint64_t addr, std::uint32_t, void* user) {
+  auto* c = static_cast<Cpu*>(user);
+  c->machine->on_code(*c, addr);
 }
 
 void Machine::intr_hook(uc_engine*, std::uint32_t intno, void* user) {

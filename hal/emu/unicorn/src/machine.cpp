@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "machine_state.hpp"
 
@@ -113,6 +114,7 @@ bool Machine::open_engine(Cpu& c) {
     uc_hook h;
     return check(uc_hook_add(c.uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(callback), &c, 1, 0, insn), what);
   };
+  if (debug_ != nullptr && !hook(UC_HOOK_CODE, &Machine::code_hook, "code hook")) return false;
   return hook(UC_HOOK_BLOCK, &Machine::block_hook, "block hook") &&
          hook(UC_HOOK_INTR, &Machine::intr_hook, "intr hook") &&
          insn_hook(&Machine::mrs_hook, UC_ARM64_INS_MRS, "mrs hook") &&
@@ -121,21 +123,26 @@ bool Machine::open_engine(Cpu& c) {
 }
 
 void Machine::run() {
-  const auto started = std::chrono::steady_clock::now();
-  while (!stopped_) {
-    if (result_.instructions >= cfg_.max_instructions || result_.slices >= cfg_.max_slices) {
-      stop(Status::kInstructionLimit, "liveness guard: instruction or slice limit reached");
-      break;
-    }
-    Cpu* c = pick();
-    if (c == nullptr) {
-      stop(Status::kDeadlock, "every CPU is parked in wfi and nothing can wake it");
-      break;
-    }
-    run_slice(*c);
+  while (advance()) {
   }
-  result_.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+bool Machine::advance() {
+  if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
+  if (Cpu* c = std::exchange(open_slice_, nullptr); c != nullptr) {
+    c->resume_mid_block = true;
+    if (execute(*c)) end_slice(*c);
+  } else if (result_.instructions >= cfg_.max_instructions || result_.slices >= cfg_.max_slices) {
+    stop(Status::kInstructionLimit, "liveness guard: instruction or slice limit reached");
+  } else if (Cpu* next = pick(); next == nullptr) {
+    stop(Status::kDeadlock, "every CPU is parked in wfi and nothing can wake it");
+  } else {
+    run_slice(*next);
+  }
+  if (!stopped_) return true;
+  result_.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   finish_report();
+  return false;
 }
 
 void Machine::console_put(char ch) {

@@ -6,10 +6,12 @@
 
 #include <unicorn/unicorn.h>
 
+#include <chrono>
 #include <cstdint>
 #include <lockstep/arm64/architecture.hpp>
 #include <lockstep/emu/pct.hpp>
 #include <lockstep/emu/prng.hpp>
+#include <lockstep/emu/unicorn/debugger.hpp>
 #include <lockstep/emu/unicorn/machine.hpp>
 #include <string>
 #include <vector>
@@ -61,7 +63,36 @@ struct Cpu {
   Timer vtimer, ptimer;
   std::uint64_t timer_due = 0;  ///< When the cached IRQ line must be recomputed (0: now).
   bool irq_cached = false;
+  // Under a debugger only (the code hook counts instructions there):
+  std::uint64_t executed = 0;     ///< Instructions executed.
+  bool end_pending = false;       ///< The block hook ended the slice; the code hook stops it.
+  bool resume_mid_block = false;  ///< Resumed inside a block the block hook has counted.
+  std::uint64_t block_end = 0;    ///< End address of the block the block hook counted last.
   std::uint64_t now() const { return clock + in_slice; }
+};
+
+/// What a debugger asks of the machine and what stopped it (debugger.cpp). Ordinary runs have
+/// none and install no code hook. With one, every stop is made from the code hook, before an
+/// instruction runs: a stop from the block hook while a code hook exists can rewind PC over
+/// executed stores in Unicorn 2.0.1, so there the block hook only marks the slice's end.
+struct DebugControl {
+  static constexpr std::int64_t kNone = -1;
+  std::vector<std::uint64_t> breakpoints;  ///< Sorted.
+  std::int64_t skip_cpu = kNone;           ///< Resuming at a breakpoint: not a hit again.
+  std::int64_t step_cpu = kNone;           ///< Stop once it has executed step_until instructions.
+  std::uint64_t step_until = 0;
+  std::int64_t moment_cpu = kNone;         ///< Stop when it is about to execute instruction number
+  std::uint64_t moment_executed = 0;       ///<   moment_executed (0-based).
+  std::uint64_t total_limit = ~std::uint64_t{0};  ///< Stop before the machine's instruction number this.
+  struct Hit {
+    std::uint32_t cpu;
+    std::uint64_t executed;  ///< The moment of the hit: the CPU's instruction number.
+  };
+  bool record_hits = false;  ///< Breakpoint hits are recorded instead of stopped at.
+  std::vector<Hit> hits;
+  bool stopped = false;  ///< Set by a stop; cleared by the debugger before it resumes.
+  StopKind why = StopKind::kBreakpoint;
+  std::uint32_t cpu = 0;
 };
 
 class Machine final : public GuestView {
@@ -76,6 +107,12 @@ class Machine final : public GuestView {
   std::uint64_t symbol(const std::string& name) const override;
   bool setup();
   void run();
+  /// Before setup(): run under this debugger (debugger.cpp drives the machine with advance()).
+  void attach(DebugControl* debug) { debug_ = debug; }
+  /// One scheduling decision and its slice (or the rest of a slice a debugger stopped). False
+  /// once the machine has stopped; then the report is written.
+  bool advance();
+  bool ended() const { return stopped_; }
 
  private:
   bool bad(std::string why);
@@ -88,12 +125,27 @@ class Machine final : public GuestView {
   void log_decision(std::uint64_t v) { result_.schedule_hash = (result_.schedule_hash ^ v) * kHashPrime; }
 
   // scheduling.cpp
+  friend class Debugger;
   Cpu* pick();
   void run_slice(Cpu& c);
+  /// uc_emu_start from the CPU's PC; false if a debugger stopped it inside the slice.
+  bool execute(Cpu& c);
+  void end_slice(Cpu& c);
+  /// Ends the slice before the block about to run (its instructions are not counted).
+  void stop_before_block(Cpu& c) {
+    if (debug_ == nullptr) {
+      uc_emu_stop(c.uc);
+    } else {
+      c.end_pending = true;
+    }
+  }
   /// Called before a translated block runs. Stopping here means the block does not run (its
   /// instructions are not counted); the first block of a slice always runs, so every slice
   /// makes progress.
-  void on_block(Cpu& c, std::uint32_t size);
+  void on_block(Cpu& c, std::uint64_t addr, std::uint32_t size);
+  /// Under a debugger: before each instruction (breakpoints, steps, moments; debugger.cpp).
+  void on_code(Cpu& c, std::uint64_t addr);
+  bool debug_wants_stop(Cpu& c, std::uint64_t addr);
   /// Unicorn returns from uc_emu_start right after a wfi (QEMU halts the vCPU): park it unless
   /// an interrupt is already signalled. (Code hooks are avoided on purpose: with any
   /// UC_HOOK_CODE installed, a stop from the block hook in 2.0.1 can rewind PC over executed
@@ -134,7 +186,8 @@ class Machine final : public GuestView {
   std::uint64_t mmio_read(Cpu& c, std::uint64_t base, std::uint64_t offset, unsigned size);
   void mmio_write(Cpu& c, std::uint64_t base, std::uint64_t offset, unsigned size, std::uint64_t value);
   void unmapped(Cpu& c, std::uint64_t addr, bool fetch);
-  static void block_hook(uc_engine*, std::uint64_t, std::uint32_t size, void* user);
+  static void block_hook(uc_engine*, std::uint64_t addr, std::uint32_t size, void* user);
+  static void code_hook(uc_engine*, std::uint64_t addr, std::uint32_t size, void* user);
   static void intr_hook(uc_engine*, std::uint32_t intno, void* user);
   static std::uint32_t mrs_hook(uc_engine*, uc_arm64_reg reg, const uc_arm64_cp_reg* r, void* user);
   static std::uint32_t msr_hook(uc_engine*, uc_arm64_reg reg, const uc_arm64_cp_reg* r, void* user);
@@ -165,6 +218,10 @@ class Machine final : public GuestView {
   std::vector<std::uint32_t> ready_ids_;
   std::uint32_t last_ = 0;
   bool stopped_ = false;
+  DebugControl* debug_ = nullptr;
+  Cpu* open_slice_ = nullptr;           ///< A slice a debugger stopped inside.
+  std::uint64_t executed_total_ = 0;    ///< Under a debugger: instructions executed, all CPUs.
+  std::chrono::steady_clock::time_point started_{};
 };
 
 }  // namespace lockstep::emu::unicorn

@@ -86,22 +86,51 @@ void Machine::run_slice(Cpu& c) {
   deliver_irq(c);
   c.budget = std::max<std::uint64_t>(1, std::min(length, until_timer(c)));
   log_decision((std::uint64_t{c.id} << 40) ^ c.budget);
+  if (execute(c)) end_slice(c);
+}
+
+bool Machine::execute(Cpu& c) {
   std::uint64_t pc = 0;
   uc_reg_read(c.uc, UC_ARM64_REG_PC, &pc);
   const uc_err e = uc_emu_start(c.uc, pc, kStopAddress, 0, 0);
+  if (debug_ != nullptr && debug_->stopped && !stopped_) {
+    open_slice_ = &c;
+    return false;
+  }
   if (e != UC_ERR_OK && !stopped_) fault(c, fmt::format("unicorn stopped with '{}' at pc {:#x}", uc_strerror(e), pc));
+  return true;
+}
+
+void Machine::end_slice(Cpu& c) {
+  c.end_pending = false;
   after_slice(c);
   result_.instructions += c.in_slice;
   c.clock += c.in_slice;
   c.in_slice = 0;
   ++result_.slices;
   if (cfg_.strategy == Strategy::kPct) note_pct_slice(c);
+  // A step that ended with the slice stops between slices.
+  if (debug_ != nullptr && debug_->step_cpu == c.id && c.executed >= debug_->step_until) {
+    debug_->stopped = true;
+    debug_->why = StopKind::kStep;
+    debug_->cpu = c.id;
+  }
 }
 
-void Machine::on_block(Cpu& c, std::uint32_t size) {
+void Machine::on_block(Cpu& c, std::uint64_t addr, std::uint32_t size) {
+  if (c.resume_mid_block) {
+    // The rest of a block counted before a debugger stopped inside it; only a translation that
+    // reaches past that block's end brings new instructions.
+    c.resume_mid_block = false;
+    if (addr + size > c.block_end) {
+      c.in_slice += (addr + size - c.block_end) / 4;
+      c.block_end = addr + size;
+    }
+    return;
+  }
   const std::uint64_t n = size / 4;
   if (c.in_slice != 0 && c.in_slice + n > c.budget) {
-    uc_emu_stop(c.uc);
+    stop_before_block(c);
     return;
   }
   // An interrupt signalled while the guest had IRQs masked is taken as soon as it unmasks:
@@ -110,11 +139,12 @@ void Machine::on_block(Cpu& c, std::uint32_t size) {
     std::uint64_t pstate = 0;
     uc_reg_read(c.uc, UC_ARM64_REG_PSTATE, &pstate);
     if (!(pstate & kPstateIrqMask)) {
-      uc_emu_stop(c.uc);
+      stop_before_block(c);
       return;
     }
   }
   c.in_slice += n;
+  c.block_end = addr + size;
 }
 
 void Machine::after_slice(Cpu& c) {
