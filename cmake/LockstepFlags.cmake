@@ -11,8 +11,11 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   target_compile_options(lockstep_freestanding INTERFACE -Wthread-safety)
 endif()
 
-# Flags of the bare-metal kernels' code (core and hal/baremetal), per architecture.
+# Flags of the bare-metal kernels' code (core and hal/baremetal), per architecture. -g gives gdb
+# the types, variables and lines of a kernel under `boot --gdb` and `debug --machine unicorn`
+# (it adds sections the loaders ignore and changes no instruction).
 add_library(lockstep_kernel_flags INTERFACE)
+target_compile_options(lockstep_kernel_flags INTERFACE -g)
 if(LOCKSTEP_KERNEL_ARCH STREQUAL "x86_64")
   target_compile_options(lockstep_kernel_flags INTERFACE
     -nostdlib -mno-red-zone -mgeneral-regs-only -mcmodel=kernel -fno-pic -fno-pie
