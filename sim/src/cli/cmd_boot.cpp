@@ -67,6 +67,15 @@ std::string default_kernel_image(const std::string& arch) {
   return arch == "arm64" ? LOCKSTEP_DEFAULT_KERNEL_ARM64 : LOCKSTEP_DEFAULT_KERNEL_X86_64;
 }
 
+void print_unicorn_reproduce(const Context& ctx, std::uint32_t cpus, std::uint64_t seed, const std::string& strategy,
+                             const std::string& kernel) {
+  const std::string args = fmt::format("--machine unicorn --arch arm64 --cpus {} --seed {} --strategy {}{}", cpus, seed,
+                                       strategy, kernel.empty() ? "" : " --kernel " + shell_quote(kernel));
+  fmt::print("reproduce: {} boot {}\n", ctx.program, args);
+  fmt::print("debug: {} debug {}   (gdb with every vCPU a thread, reverse-stepi; docs/DEBUGGING.md)\n", ctx.program,
+             args);
+}
+
 UnicornBoot boot_on_unicorn(const std::string& kernel, std::uint32_t cpus, std::uint64_t seed, const std::string& strategy,
                             std::uint32_t pct_depth) {
   emu::unicorn::MachineConfig c;
@@ -99,7 +108,7 @@ UnicornBoot boot_on_unicorn(const std::string& kernel, std::uint32_t cpus, std::
   return out;
 }
 
-Action add_boot(CLI::App& app, const Context&) {
+Action add_boot(CLI::App& app, const Context& ctx) {
   auto f = std::make_shared<BootFlags>();
   CLI::App* cmd = app.add_subcommand(
       "boot", "Boot the bare-metal kernel's self-test on QEMU or, reproducibly from a seed, on the Unicorn machine");
@@ -122,7 +131,8 @@ Action add_boot(CLI::App& app, const Context&) {
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--gdb-batch", f->gdb_batch, "QEMU: run this gdb script against the stub (implies --gdb)")
       ->check(CLI::ExistingFile);
-  return [f] {
+  return [f, ctx] {
+    const std::string kernel_flag = f->kernel;  // As given: the default image is not named.
     if (f->machine == "qemu") {
       // A machine QEMU cannot start is a bad request (exit 2), said before anything runs.
       BootOptions asked;
@@ -208,9 +218,7 @@ Action add_boot(CLI::App& app, const Context&) {
     for (const auto& w : r.workloads) fmt::print("  {:<16} {}{}\n", w.name, w.passed ? "PASS" : "FAIL ", w.passed ? "" : w.reason);
     fmt::print("{}: {} on {} ({} {} CPUs, {} online), {:.2f} s\n", r.passed() ? "PASS" : "FAIL", r.passed() ? "self-test" : r.reason,
                f->machine, f->cpus, f->arch, r.online, r.seconds);
-    if (!r.passed() && f->machine == "unicorn")
-      fmt::print("reproduce: lockstep boot --machine unicorn --arch arm64 --cpus {} --seed {} --strategy {}\n", f->cpus,
-                 f->seed, f->strategy);
+    if (!r.passed() && f->machine == "unicorn") print_unicorn_reproduce(ctx, f->cpus, f->seed, f->strategy, kernel_flag);
     if (!f->trace.empty()) {
       if (per_cpu.empty()) throw InputError("the run produced no trace to write");
       write_boot_trace(*f, per_cpu, lost, r, hash);

@@ -78,9 +78,7 @@ int explore_unicorn(const Context& ctx, const Options& o, const SeedPlan& plan) 
   fmt::print("{} runs in {:.2f}s: {} failures\n", outcome.completed, outcome.seconds, outcome.failures.size());
   for (const auto& f : outcome.failures) fmt::print("FAIL seed {}: {}\n", f.seed, f.reason);
   if (!outcome.failures.empty())
-    fmt::print("reproduce: {} boot --machine unicorn --arch arm64 --cpus {} --seed {} --strategy {}{}\n", ctx.program,
-               o.machine.cpus, outcome.failures.front().seed, o.machine.strategy,
-               o.kernel.empty() ? std::string() : " --kernel " + o.kernel);
+    print_unicorn_reproduce(ctx, o.machine.cpus, outcome.failures.front().seed, o.machine.strategy, o.kernel);
   return outcome.failures.empty() ? 0 : 1;
 }
 

@@ -88,6 +88,10 @@ struct UnicornBoot {
 };
 UnicornBoot boot_on_unicorn(const std::string& kernel, std::uint32_t cpus, std::uint64_t seed, const std::string& strategy,
                             std::uint32_t pct_depth);
+/// The lines that reproduce a Unicorn kernel run of `seed` and debug it in gdb
+/// ("reproduce: ... boot ...", "debug: ... debug ..."); `kernel` empty: the default image.
+void print_unicorn_reproduce(const Context& ctx, std::uint32_t cpus, std::uint64_t seed, const std::string& strategy,
+                             const std::string& kernel);
 /// The kernel image this build tree makes for `arch`.
 std::string default_kernel_image(const std::string& arch);
 

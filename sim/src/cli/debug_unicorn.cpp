@@ -51,6 +51,7 @@ int debug_on_unicorn(const UnicornDebugFlags& f) {
     if (!f.gdb_batch.empty()) started = session->start_batch(f.gdb_batch);
   };
   const gdb::ServeResult served = gdb::serve(debugger, o);
+  if (!served.listened) throw InputError(served.error + " (--port)");
   if (!started) {
     fmt::print(stderr, "lockstep debug: could not start {}\n", gdb);
     return 1;

@@ -126,6 +126,7 @@ ServeResult serve(emu::unicorn::Debugger& debugger, const ServeOptions& options)
     result.error = fmt::format("cannot listen on 127.0.0.1:{}: {}", options.port, ec.message());
     return result;
   }
+  result.listened = true;
   if (options.on_listening) options.on_listening(acceptor.local_endpoint().port());
   tcp::socket socket(ioc);
   bool accepted = false;

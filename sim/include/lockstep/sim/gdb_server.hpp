@@ -18,7 +18,8 @@ struct ServeOptions {
 };
 
 struct ServeResult {
-  bool served = false;  ///< gdb connected and the session ended normally.
+  bool listened = false;  ///< The port could be bound.
+  bool served = false;    ///< gdb connected and the session ended normally.
   std::string error;    ///< Otherwise why not (port taken, timeout, connection lost).
   std::uint64_t packets = 0;
   std::uint64_t bad_packets = 0;  ///< Checksum errors and overlong packets.
