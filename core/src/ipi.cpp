@@ -164,10 +164,15 @@ bool call_on_cpu(hal::CpuId cpu, CallFunction fn, void* arg, bool wait) noexcept
 }
 
 std::uint32_t call_on_others(CallFunction fn, void* arg, bool wait) noexcept {
+  return call_on_cpus(0, cpu_count(), fn, arg, wait);
+}
+
+std::uint32_t call_on_cpus(hal::CpuId first, hal::CpuId end, CallFunction fn, void* arg, bool wait) noexcept {
   hal::Atomic<std::uint32_t> remaining{0};
   std::uint32_t count = 0;
   const hal::CpuId me = hal::current_cpu_id();
-  for (hal::CpuId c = 0; c < cpu_count(); ++c) {
+  if (end > cpu_count()) end = cpu_count();
+  for (hal::CpuId c = first; c < end; ++c) {
     if (c == me || !cpu_is_online(c)) continue;
     if (wait) remaining.fetch_add(1, std::memory_order_relaxed);
     if (!post_call(cpu_record(c), CallRequest{fn, arg, wait ? &remaining : nullptr})) {

@@ -90,17 +90,23 @@ std::uint32_t cpu_load(const PerCpu& cpu) noexcept {
 }
 
 /// A busy CPU with work to spare wakes idle CPUs so they steal it (they sleep without a tick).
+/// It looks at its neighbours only (its group and the next ones, kKickScanCpus in all) and
+/// names itself as the place to steal from; rebalance_all() finds idle CPUs farther away.
 void kick_idle_cpus(PerCpu& self) noexcept {
   // Called from a running task's tick, or from the idle loop right before it runs one task.
   // Either way one task stays here; the rest is spare.
+  constexpr hal::CpuId kKickScanCpus = 2 * kBalanceGroupCpus;
   const std::uint32_t load = cpu_load(self);
   std::uint32_t spare = load > 0 ? load - 1 : 0;
   if (spare == 0) return;
   const hal::CpuId n = cpu_count();
+  const hal::CpuId scan = n - 1 < kKickScanCpus ? n - 1 : kKickScanCpus;
   RescheduleBatch batch;
-  for (hal::CpuId k = 1; k < n && spare > 0; ++k) {
+  for (hal::CpuId k = 1; k <= scan && spare > 0; ++k) {
     const hal::CpuId c = (self.id + k) % n;
-    if (cpu_is_online(c) && cpu_record(c).idle_since.load(std::memory_order_relaxed) != 0) {
+    PerCpu& idle = cpu_record(c);
+    if (cpu_is_online(c) && idle.idle_since.load(std::memory_order_relaxed) != 0) {
+      if (n > kBalanceGroupCpus) idle.balance_hint.store(self.id, std::memory_order_relaxed);
       request_reschedule(c);
       --spare;
     }
@@ -110,7 +116,11 @@ void kick_idle_cpus(PerCpu& self) noexcept {
 Task* pick_next(PerCpu& cpu) noexcept {
   ProfileScope scope(kLabelPick);
   if (Task* t = dequeue_task(cpu.id)) return t;
-  if (load_balance(cpu.id) != 0) return dequeue_task(cpu.id);
+  // A hint only matters beyond one group (and costs a scheduling point to read).
+  const hal::CpuId hint = cpu_count() > kBalanceGroupCpus
+                              ? cpu.balance_hint.exchange(hal::kInvalidCpu, std::memory_order_relaxed)
+                              : hal::kInvalidCpu;
+  if (load_balance(cpu.id, hint) != 0) return dequeue_task(cpu.id);
   return nullptr;
 }
 
@@ -243,14 +253,35 @@ std::uint32_t steal_locked(PerCpu& self, PerCpu& victim, std::uint32_t planned) 
 
 }  // namespace
 
-std::uint32_t load_balance(hal::CpuId cpu) noexcept {
+std::uint32_t balance_candidates(hal::CpuId self, hal::CpuId n, hal::CpuId hint, hal::CpuId cursor,
+                                 std::span<hal::CpuId, kBalanceMaxCandidates> out) noexcept {
+  std::uint32_t count = 0;
+  const hal::CpuId group = self / kBalanceGroupCpus;
+  const bool hint_outside = hint < n && hint / kBalanceGroupCpus != group;
+  if (hint_outside) out[count++] = hint;
+  for (hal::CpuId c = group * kBalanceGroupCpus; c < n && c < (group + 1) * kBalanceGroupCpus; ++c) out[count++] = c;
+  if (n <= kBalanceGroupCpus) return count;
+  for (hal::CpuId k = 0; k < kBalanceSampleCpus; ++k) {
+    const hal::CpuId c = (cursor + k) % n;
+    if (c / kBalanceGroupCpus != group && !(hint_outside && c == hint)) out[count++] = c;
+  }
+  return count;
+}
+
+std::uint32_t load_balance(hal::CpuId cpu, hal::CpuId hint) noexcept {
   const hal::CpuId n = cpu_count();
   if (n < 2 || cpu >= n) return 0;
   ProfileScope scope(kLabelSteal);
-  // The same reads in the same order as filling choose_victim's arrays (a schedule depends on it).
+  PerCpu& record = cpu_record(cpu);
+  hal::CpuId candidates[kBalanceMaxCandidates];
+  // A machine of one group has no window (and spends no scheduling point on its cursor).
+  const hal::CpuId cursor =
+      n > kBalanceGroupCpus ? record.balance_cursor.fetch_add(kBalanceSampleCpus, std::memory_order_relaxed) % n : 0;
+  const std::uint32_t candidate_count = balance_candidates(cpu, n, hint, cursor, candidates);
   VictimSearch search;
   std::uint32_t mine = 0;
-  for (hal::CpuId c = 0; c < n; ++c) {
+  for (std::uint32_t i = 0; i < candidate_count; ++i) {
+    const hal::CpuId c = candidates[i];
     const std::uint32_t load = cpu_load(cpu_record(c));
     const bool online = cpu_is_online(c);
     if (c == cpu) {
@@ -261,7 +292,7 @@ std::uint32_t load_balance(hal::CpuId cpu) noexcept {
   }
   const StealPlan plan = search.plan(mine);
   if (plan.victim == hal::kInvalidCpu) return 0;
-  PerCpu& self = cpu_record(cpu);
+  PerCpu& self = record;
   PerCpu& victim = cpu_record(plan.victim);
   std::uint32_t count = 0;
   // Two run queues are always locked in CPU-id order.
@@ -287,14 +318,31 @@ std::uint32_t load_balance(hal::CpuId cpu) noexcept {
 }
 
 void rebalance_all() noexcept {
+  // The busiest CPUs (a few are enough to point every idle CPU somewhere useful), then each idle
+  // CPU balanced against the one with the most left to spare.
+  constexpr std::uint32_t kBusyKept = 16;
+  struct Busy {
+    hal::CpuId cpu;
+    std::uint32_t load;
+  } busy[kBusyKept];
+  std::uint32_t busy_count = 0;
   const hal::CpuId n = cpu_count();
+  for (hal::CpuId c = 0; c < n; ++c) {
+    const std::uint32_t load = cpu_is_online(c) ? cpu_load(cpu_record(c)) : 0;
+    if (load < 2) continue;
+    std::uint32_t slot = busy_count < kBusyKept ? busy_count++ : kBusyKept;
+    if (slot == kBusyKept) {  // Full: replace the least busy if this one is busier.
+      slot = 0;
+      for (std::uint32_t i = 1; i < kBusyKept; ++i)
+        if (busy[i].load < busy[slot].load) slot = i;
+      if (busy[slot].load >= load) continue;
+    }
+    busy[slot] = {c, load};
+  }
+  if (busy_count == 0) return;
   const BootConfig& config = boot_config();
   const hal::Cycles period = config.tick_period * config.balance_ticks;
   const hal::Cycles now = hal::cycle_counter();
-  bool someone_busy = false;
-  for (hal::CpuId c = 0; c < n; ++c)
-    if (cpu_is_online(c) && cpu_load(cpu_record(c)) >= 2) someone_busy = true;
-  if (!someone_busy) return;
   RescheduleBatch batch;
   for (hal::CpuId c = 0; c < n; ++c) {
     PerCpu& cpu = cpu_record(c);
@@ -303,7 +351,13 @@ void rebalance_all() noexcept {
     if (since == 0) continue;
     // The bound is two balancing periods: one for the idle CPU to notice, one for us to run.
     if (period != 0 && now > since && now - since > 2 * period) g_balance_violations.fetch_add(1, std::memory_order_relaxed);
-    if (load_balance(c) != 0) request_reschedule(c);
+    std::uint32_t most = 0;
+    for (std::uint32_t i = 1; i < busy_count; ++i)
+      if (busy[i].load > busy[most].load) most = i;
+    const std::uint32_t moved = load_balance(c, busy[most].cpu);
+    if (moved != 0) request_reschedule(c);
+    // What it has left (nothing, if it had nothing for us: then nobody else is pointed at it).
+    busy[most].load = moved != 0 && busy[most].load > moved ? busy[most].load - moved : 0;
   }
 }
 

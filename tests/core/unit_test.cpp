@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <lockstep/core/cpu.hpp>
 #include <lockstep/core/ipi.hpp>
 #include <lockstep/core/print.hpp>
@@ -88,6 +91,47 @@ TEST(ChooseVictim, SkipsIneligibleAndSmallDifferences) {
   const bool both[] = {true, true};
   EXPECT_EQ(choose_victim(one, both, 1).victim, hal::kInvalidCpu);  // A single task stays put.
   EXPECT_EQ(choose_victim(one, both, 7).victim, hal::kInvalidCpu);  // Bad self: no plan.
+}
+
+// --- balance_candidates (pure): what one balance reads ------------------------------------------
+
+std::vector<hal::CpuId> candidates(hal::CpuId self, hal::CpuId n, hal::CpuId hint, hal::CpuId cursor) {
+  hal::CpuId out[kBalanceMaxCandidates];
+  const std::uint32_t count = balance_candidates(self, n, hint, cursor, out);
+  return {out, out + count};
+}
+
+TEST(BalanceCandidates, OneGroupIsTheWholeMachineInIdOrder) {
+  EXPECT_EQ(candidates(2, 4, hal::kInvalidCpu, 0), (std::vector<hal::CpuId>{0, 1, 2, 3}));
+  EXPECT_EQ(candidates(7, 8, 3, 5), (std::vector<hal::CpuId>{0, 1, 2, 3, 4, 5, 6, 7}));  // Hint inside: in place.
+}
+
+TEST(BalanceCandidates, HintFirstThenTheGroupThenAWindowElsewhere) {
+  const auto c = candidates(9, 1024, 700, 696);
+  ASSERT_EQ(c.size(), 1u + kBalanceGroupCpus + kBalanceSampleCpus - 1);  // 700 is in the window too.
+  EXPECT_EQ(c[0], 700u);
+  EXPECT_EQ(std::vector<hal::CpuId>(c.begin() + 1, c.begin() + 9), (std::vector<hal::CpuId>{8, 9, 10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(std::vector<hal::CpuId>(c.begin() + 9, c.end()), (std::vector<hal::CpuId>{696, 697, 698, 699, 701, 702, 703}));
+}
+
+TEST(BalanceCandidates, BoundedAndDistinctAtAnySize) {
+  for (hal::CpuId n : {2u, 9u, 17u, 64u, 1024u})
+    for (hal::CpuId self = 0; self < n; self += 7)
+      for (hal::CpuId cursor = 0; cursor < n; cursor += 5) {
+        const auto c = candidates(self, n, (self * 31 + 3) % n, cursor);
+        EXPECT_LE(c.size(), kBalanceMaxCandidates);
+        EXPECT_EQ(std::count(c.begin(), c.end(), self), 1) << "self is read once, in its group";
+        std::vector<hal::CpuId> sorted = c;
+        std::sort(sorted.begin(), sorted.end());
+        EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end()) << "n " << n << " self " << self;
+        for (hal::CpuId x : c) EXPECT_LT(x, n);
+      }
+  // The window wraps around the end of the machine.
+  const auto wrap = candidates(9, 20, hal::kInvalidCpu, 18);
+  EXPECT_EQ(std::vector<hal::CpuId>(wrap.begin() + 8, wrap.end()), (std::vector<hal::CpuId>{18, 19, 0, 1, 2, 3, 4, 5}));
+  // ... and leaves out the CPU's own group.
+  const auto own = candidates(1, 20, hal::kInvalidCpu, 18);
+  EXPECT_EQ(std::vector<hal::CpuId>(own.begin() + 8, own.end()), (std::vector<hal::CpuId>{18, 19}));
 }
 
 // --- text formatting --------------------------------------------------------------------------

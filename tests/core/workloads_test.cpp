@@ -95,5 +95,33 @@ TEST(ThousandAndTwentyFourCpus, StealWorkWithin256MiB) {
 #endif
 }
 
+TEST(ThousandAndTwentyFourCpus, MixedPassesWithFlatWorkPerTaskWithin256MiB) {
+  // The demo at every size: balancing reads a bounded set of CPUs, calls go to a node's CPUs,
+  // so the scheduling points per finished task on 1,024 CPUs stay within 2.5x of 8 CPUs' (with
+  // every task calling every other CPU and one ledger for all, they grew 40x by 256 CPUs).
+  auto points_per_task = [](hal::CpuId cpus) {
+    RunOptions o;
+    o.scenario = "mixed";
+    o.machine.cpus = cpus;
+    o.machine.seed = 1;
+    const ScenarioRun r = run_scenario(o);
+    EXPECT_TRUE(r.passed) << cpus << " CPUs: " << outcome_line(r) << "\n" << r.machine.report;
+    return static_cast<double>(r.machine.steps) / static_cast<double>(r.totals.tasks_finished);
+  };
+  const double small = points_per_task(8);
+  const std::size_t before = test::status_bytes("VmRSS");
+  ASSERT_TRUE(test::reset_peak_resident()) << "cannot reset VmHWM through /proc/self/clear_refs";
+  const double large = points_per_task(1024);
+  const std::size_t peak = test::status_bytes("VmHWM");
+  std::printf("points per finished task: %.0f on 8 CPUs, %.0f on 1,024\n", small, large);
+  EXPECT_LT(large, 2.5 * small);
+  ASSERT_GT(peak, before) << "VmHWM not read";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  std::printf("memory bound not checked under a sanitizer (peak %zu bytes)\n", peak);
+#else
+  EXPECT_LT(peak, std::size_t{256} << 20) << "process peak resident set " << peak << " bytes";
+#endif
+}
+
 }  // namespace
 }  // namespace lockstep::sim

@@ -48,6 +48,11 @@ bool call_on_cpu(hal::CpuId cpu, CallFunction fn, void* arg, bool wait) noexcept
 /// Runs `fn(arg)` on every other online CPU. Returns how many CPUs it was sent to.
 std::uint32_t call_on_others(CallFunction fn, void* arg, bool wait) noexcept;
 
+/// Runs `fn(arg)` on every other online CPU in [first, end): the CPUs that share what the call
+/// is about (an address space's CPUs for a shootdown, a node's for its cache), as a kernel
+/// sends to a cpumask rather than to the whole machine. Returns how many CPUs it was sent to.
+std::uint32_t call_on_cpus(hal::CpuId first, hal::CpuId end, CallFunction fn, void* arg, bool wait) noexcept;
+
 /// Runs the Call requests queued for this CPU. Any context; the waiting loops call it.
 void serve_calls() noexcept;
 

@@ -82,6 +82,8 @@ struct alignas(64) PerCpu {
   hal::Atomic<hal::Cycles> idle_since{0};       ///< When the idle loop found nothing to run; 0 = busy.
   hal::Atomic<std::uint8_t> running_priority{kIdlePriority};
   std::uint64_t ticks_since_balance = 0;
+  hal::Atomic<hal::CpuId> balance_hint{hal::kInvalidCpu};  ///< The busy CPU that kicked it awake.
+  hal::Atomic<hal::CpuId> balance_cursor{0};               ///< Where its next balance window starts.
 
   // Deadlock check (wait_for.cpp): what this CPU waits for, encoded; 0 while it waits for nothing.
   hal::Atomic<std::uintptr_t> waits_for{0};

@@ -28,11 +28,27 @@ struct StealPlan {
 /// has two or more tasks more than `self`. Deterministic, no side effects.
 StealPlan choose_victim(std::span<const std::uint32_t> loads, std::span<const bool> eligible, hal::CpuId self) noexcept;
 
-/// Pulls tasks from the busiest CPU into `cpu`'s queue (both queues locked in CPU-id order).
-/// Returns the number moved. Any context that may take IRQ-safe locks.
-std::uint32_t load_balance(hal::CpuId cpu) noexcept;
+/// Scheduling domains, small: a balance looks at the CPU that asked for help (the hint), the
+/// CPU's group of kBalanceGroupCpus (as Linux balances within a cache domain first) and a window
+/// of kBalanceSampleCpus elsewhere that moves on at every balance, so its cost is the same at any
+/// machine size. rebalance_all() is the machine-wide pass, once per balancing period.
+inline constexpr hal::CpuId kBalanceGroupCpus = 8;
+inline constexpr hal::CpuId kBalanceSampleCpus = 8;
+inline constexpr std::uint32_t kBalanceMaxCandidates = 1 + kBalanceGroupCpus + kBalanceSampleCpus;
 
-/// Balances every idle online CPU against the busiest ones. Called periodically.
+/// The CPUs a balance of `self` on `n` CPUs reads, in order: `hint` (if it is outside the group),
+/// `self`'s group (`self` included: its own load is read in its place), then the window of
+/// kBalanceSampleCpus from `cursor` without the group and the hint. Never one twice. Pure;
+/// returns how many it wrote to `out`.
+std::uint32_t balance_candidates(hal::CpuId self, hal::CpuId n, hal::CpuId hint, hal::CpuId cursor,
+                                 std::span<hal::CpuId, kBalanceMaxCandidates> out) noexcept;
+
+/// Pulls tasks from the busiest of balance_candidates() into `cpu`'s queue (both queues locked
+/// in CPU-id order). Returns the number moved. Any context that may take IRQ-safe locks.
+std::uint32_t load_balance(hal::CpuId cpu, hal::CpuId hint = hal::kInvalidCpu) noexcept;
+
+/// Balances every idle online CPU against the busiest ones (each idle CPU is pointed at the
+/// busy CPU with the most to spare). O(CPUs). Called periodically by the boot CPU.
 void rebalance_all() noexcept;
 
 /// The running task on this CPU, or nullptr in the idle loop or an interrupt of it.
