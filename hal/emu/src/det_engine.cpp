@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <lockstep/emu/debug_hook.hpp>
 #include <lockstep/emu/machine.hpp>
 #include <lockstep/emu/pct.hpp>
 #include <lockstep/emu/pos.hpp>
@@ -122,7 +123,9 @@ class DetEngine final : public detail::Engine {
     me.hot.cycles += cost;
     me.last_op = op;
     ++me.steps;
-    if (++steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
+    ++steps_;
+    if (steps_ == lockstep_debug_stop_at) [[unlikely]] debug_point(me);
+    if (steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
     const bool spinning = kind == Point::kSpin;
     if (!spinning) {
@@ -255,7 +258,46 @@ class DetEngine final : public detail::Engine {
 
   const CostModel& costs() const noexcept { return cfg_.costs; }
 
+  /// Stops for the debugger (emu/debug_hook.hpp) with the machine as it is now.
+  [[gnu::noinline]] void debug_stop(std::uint32_t reason, const char* failure) noexcept {
+    debug_vcpus_.resize(n_);
+    for (CpuId i = 0; i < n_; ++i) {
+      const VCpu& v = cpus_[i];
+      lockstep_debug_vcpu& d = debug_vcpus_[i];
+      d = {};
+      d.id = i;
+      d.state = static_cast<std::uint8_t>(v.state);
+      d.irq_enabled = v.hot.irq_enabled ? 1 : 0;
+      d.in_wfi = v.in_wfi ? 1 : 0;
+      d.pending = v.hot.pending.load(std::memory_order_relaxed);
+      d.cycles = v.hot.cycles;
+      d.steps = v.steps;
+      d.state_name = detail::vcpu_state_name(v.state);
+      d.last_op = v.last_op;
+      d.percpu = v.hot.percpu;
+      d.fctx = v.hot.running != nullptr ? v.hot.running->fctx : nullptr;
+    }
+    lockstep_debug = {steps_, reason, n_, current_, 0, failure, debug_vcpus_.data()};
+    lockstep_debug_stop();
+    lockstep_debug.reason = LOCKSTEP_DEBUG_NONE;
+  }
+
+  bool debug_on_failure() const noexcept { return lockstep_debug_stop_on_failure != 0; }
+
  private:
+  /// steps_ reached lockstep_debug_stop_at: stop, unless a filter wants a later point.
+  [[gnu::noinline, gnu::cold]] void debug_point(const VCpu& me) noexcept {
+    const bool cpu_ok = lockstep_debug_stop_cpu == kDebugAnyCpu || lockstep_debug_stop_cpu == me.hot.id;
+    // The probe sees every point while it watches, so it must be asked even when the CPU is not
+    // the one to stop on.
+    const bool event_ok = lockstep_debug_watch == 0 || (cfg_.debug_probe != nullptr && cfg_.debug_probe(me.hot.id));
+    if (cpu_ok && event_ok) {
+      debug_stop(LOCKSTEP_DEBUG_POINT, nullptr);
+    } else {
+      lockstep_debug_stop_at = steps_ + 1;
+    }
+  }
+
   static void boot_flow(void* self_ptr) {
     auto* self = static_cast<DetEngine*>(self_ptr);
     self->boot_(self->boot_arg_);
@@ -444,6 +486,9 @@ class DetEngine final : public detail::Engine {
 
   [[noreturn]] void stop(RunStatus status) noexcept {
     status_ = status;
+    // A panic (kHaltStop) was reported through debug_failure() by the driver's stop_on_halt.
+    if (status != RunStatus::kFinished && status != RunStatus::kHaltStop && debug_on_failure()) [[unlikely]]
+      debug_stop(LOCKSTEP_DEBUG_FAILURE, to_string(status).data());
     VCpu& me = cpus_[current_];
     hal::context_switch(*me.hot.running, main_);
     std::abort();  // main_ never switches back.
@@ -520,11 +565,17 @@ class DetEngine final : public detail::Engine {
   hal::Context main_;
   BootMain boot_ = nullptr;
   void* boot_arg_ = nullptr;
+  std::vector<lockstep_debug_vcpu> debug_vcpus_;  ///< What lockstep_debug.vcpus points to.
 };
 
 DetEngine& det() noexcept { return *static_cast<DetEngine*>(detail::tl_engine); }
 
 }  // namespace
+
+void debug_failure(const char* reason) noexcept {
+  if (!detail::tl_det || lockstep_debug_stop_on_failure == 0) return;
+  det().debug_stop(LOCKSTEP_DEBUG_FAILURE, reason);
+}
 
 namespace detail {
 void det_atomic_point(const void* location, Access access) noexcept {

@@ -29,6 +29,7 @@ int cli_main(int argc, char** argv) {
   add(cli::add_demo);
   add(cli::add_boot);
   add(cli::add_view);
+  add(cli::add_debug);
   // CLI11 reports an unknown first word only as "a subcommand is required": name it.
   std::vector<std::string> names;
   for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());

@@ -41,19 +41,6 @@ struct BootFlags : ScheduleFlags {
   std::string gdb_batch;       ///< A gdb script lockstep runs against the stub itself.
 };
 
-/// An executable `name` on PATH.
-bool on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "";
-  for (std::size_t at = 0; at <= dirs.size();) {
-    const std::size_t colon = std::min(dirs.find(':', at), dirs.size());
-    const std::string dir = dirs.substr(at, colon - at);
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-    at = colon + 1;
-  }
-  return false;
-}
-
 /// gdb attached to QEMU's stub: started once QEMU runs, waited for (bounded) after the boot.
 class GdbSession {
  public:

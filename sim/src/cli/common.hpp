@@ -62,6 +62,9 @@ std::vector<std::string> unicorn_strategy_names();
 /// names `schedule_file`, where its schedule was written.
 std::string repro_command(const Context& ctx, const RunOptions& options, const std::string& schedule_file = {});
 
+/// An executable `name` on PATH.
+bool on_path(const std::string& name);
+
 /// Prints the summary of a finished run (core state must still be that run's).
 void print_summary(std::FILE* out, const RunOptions& options, const ScenarioRun& run);
 
@@ -75,6 +78,7 @@ Action add_scenarios(CLI::App& app, const Context& ctx);
 Action add_demo(CLI::App& app, const Context& ctx);
 Action add_boot(CLI::App& app, const Context& ctx);
 Action add_view(CLI::App& app, const Context& ctx);
+Action add_debug(CLI::App& app, const Context& ctx);
 
 /// A kernel self-test on the Unicorn machine: its judged result, trace (lock addresses
 /// numbered), and the machine's own result.
