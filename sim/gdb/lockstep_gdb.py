@@ -25,8 +25,9 @@ FCONTEXT_REGISTERS = (("r12", 0x08), ("r13", 0x10), ("r14", 0x18), ("r15", 0x20)
 FCONTEXT_RETURN = 0x38
 FCONTEXT_SIZE = 0x40
 # Frames that are the machine, not the program: where a vCPU "is" is the first frame below them.
-MACHINE_FRAMES = ("lockstep_debug_stop", "lockstep::emu::", "lockstep::hal::", "jump_fcontext", "make_fcontext",
-                  "boost::", "std::")
+MACHINE_FRAMES = ("lockstep_debug_stop", "lockstep::emu::", "lockstep::hal::", "lockstep::sim::", "jump_fcontext",
+                  "make_fcontext", "boost::", "std::")
+MACHINE_FILES = ("/hal/emu/", "/sim/src/")  # The driver's lambdas have no namespace in their name.
 MAX_FRAMES = 64  # Bound on every stack walk of a fiber (a damaged stack must not loop).
 
 
@@ -145,7 +146,9 @@ def program_frame():
     level = 0
     while frame is not None and level < MAX_FRAMES:
         name = frame.name() or ""
-        if name and not name.startswith(MACHINE_FRAMES):
+        sal = frame.find_sal()
+        path = sal.symtab.filename if sal.symtab is not None else ""
+        if name and not name.startswith(MACHINE_FRAMES) and not any(part in path for part in MACHINE_FILES):
             return level, frame
         try:
             frame = frame.older()
