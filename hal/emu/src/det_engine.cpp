@@ -79,6 +79,7 @@ class DetEngine final : public detail::Engine {
     if (cfg_.strategy == Strategy::kPos) pos_ = Pos(n_);
     spin_rule_ = cfg_.strategy == Strategy::kPct || cfg_.strategy == Strategy::kPos;
     if (spin_rule_) watch_ = detail::SpinWatch(n_);
+    arm_step_check();
   }
 
   ~DetEngine() {
@@ -123,9 +124,7 @@ class DetEngine final : public detail::Engine {
     me.hot.cycles += cost;
     me.last_op = op;
     ++me.steps;
-    ++steps_;
-    if (steps_ == lockstep_debug_stop_at) [[unlikely]] debug_point(me);
-    if (steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
+    if (++steps_ > step_check_) [[unlikely]] step_check(me);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
     const bool spinning = kind == Point::kSpin;
     if (!spinning) {
@@ -279,12 +278,28 @@ class DetEngine final : public detail::Engine {
     }
     lockstep_debug = {steps_, reason, n_, current_, 0, failure, debug_vcpus_.data()};
     lockstep_debug_stop();
+    arm_step_check();  // The debugger may have moved the stop.
     lockstep_debug.reason = LOCKSTEP_DEBUG_NONE;
   }
 
   bool debug_on_failure() const noexcept { return lockstep_debug_stop_on_failure != 0; }
 
  private:
+  /// The one compare a point makes on its count serves both the step limit and the debugger's
+  /// stop: step_check_ is the lower of the two (less one for the stop). The debugger writes
+  /// lockstep_debug_stop_at before the run starts and while stopped in lockstep_debug_stop(),
+  /// after which it is read again.
+  void arm_step_check() noexcept {
+    const std::uint64_t stop = lockstep_debug_stop_at;
+    step_check_ = stop > steps_ && stop - 1 < cfg_.max_steps ? stop - 1 : cfg_.max_steps;
+  }
+
+  [[gnu::noinline]] void step_check(const VCpu& me) noexcept {
+    if (steps_ == lockstep_debug_stop_at) debug_point(me);
+    if (steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
+    arm_step_check();
+  }
+
   /// steps_ reached lockstep_debug_stop_at: stop, unless a filter wants a later point.
   [[gnu::noinline, gnu::cold]] void debug_point(const VCpu& me) noexcept {
     const bool cpu_ok = lockstep_debug_stop_cpu == kDebugAnyCpu || lockstep_debug_stop_cpu == me.hot.id;
@@ -560,6 +575,7 @@ class DetEngine final : public detail::Engine {
   std::uint32_t quantum_used_ = 0;
   CpuId current_ = 0;
   std::uint64_t steps_ = 0;
+  std::uint64_t step_check_ = 0;  ///< Points beyond this take step_check() (arm_step_check).
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   RunStatus status_ = RunStatus::kFinished;
   hal::Context main_;

@@ -1,9 +1,10 @@
 #pragma once
 // The deterministic engine's stop hook for a debugger (`lockstep debug`, sim/gdb/lockstep_gdb.py).
 // gdb finds these by name: they are extern "C" plain data whose layout the extension reads, and
-// gdb writes the stop variables while the inferior is stopped in lockstep_debug_stop(). Nobody
-// else writes them, so without a debugger the engine pays one compare per scheduling point
-// (steps == lockstep_debug_stop_at, never true at 0) and nothing else.
+// gdb writes the stop variables before the run starts and while the inferior is stopped in
+// lockstep_debug_stop(); the engine reads them then, not at every point. The stop point shares
+// the compare a point already makes against the step limit, so a scheduling point costs the
+// same with or without a debugger.
 
 #include <cstdint>
 
@@ -44,8 +45,8 @@ struct lockstep_debug_state {
   lockstep_debug_vcpu* vcpus;  ///< Owned by the engine, valid until the run continues.
 };
 
-/// Stop when the run's scheduling point counter equals this (0: never). The engine checks it
-/// once per point; when a filter below rejects the point it moves it to the next point.
+/// Stop when the run's scheduling point counter equals this (0: never). Read when the run starts
+/// and after every stop; when a filter below rejects the point the engine moves it to the next.
 extern std::uint64_t lockstep_debug_stop_at;
 /// Only stop at a point of this vCPU (lockstep::emu::kDebugAnyCpu, the initial value: any).
 extern std::uint32_t lockstep_debug_stop_cpu;
