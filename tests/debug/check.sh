@@ -39,6 +39,13 @@ case "$test" in
     timeout 120 "$lockstep" debug $stress --stop-at "$back" --gdb-batch "$dir/info_vcpus.gdb" 2>&1 |
       grep '^[ *]cpu [0-3]: ' > fresh.vcpus
     [ -s back.vcpus ] && cmp back.vcpus fresh.vcpus || fail "state after vback differs from a run to point $back" ;;
+  record_event)
+    debug $stress --stop-at-event record:1:3 --gdb-batch "$dir/record_event.gdb"
+    [ "$rc" -eq 0 ] || fail "gdb exit status $rc"
+    point=$(sed -n 's/^CHECK record 3 of cpu 1 at point \([0-9]*\)$/\1/p' "$test.out")
+    [ -n "$point" ] || fail "no stop at record 3 of cpu 1"
+    grep -q "^lockstep debug: .*stopping at scheduling point $point, the first after record:1:3" "$test.out" ||
+      fail "the command does not name the point it stops at" ;;
   stop_at_failure)
     debug --scenario abba_irq --cpus 3 --seed 1 --stop-at-failure --gdb-batch "$dir/failure.gdb"
     [ "$rc" -eq 0 ] || fail "gdb exit status $rc"

@@ -74,11 +74,11 @@ int debug_engine(const Context&, const DebugFlags& f) {
       throw InputError(fmt::format("--stop-at-event {}: no such event in this run ({} scheduling points, {})",
                                    f.stop_event, landing.steps, landing.passed ? "it passes" : landing.reason));
     point = landing.point;
-    what = fmt::format("the first {}", f.stop_event);
+    what = fmt::format("scheduling point {}, the first after {}", point, f.stop_event);
   } else if (stop_point) {
     if (point > landing.steps)
       throw InputError(fmt::format("--stop-at {}: the run ends after {} scheduling points", point, landing.steps));
-    what = fmt::format("point {}", point);
+    what = fmt::format("scheduling point {}", point);
   } else if (landing.passed) {
     throw InputError(
         fmt::format("the run passes ({} scheduling points): no failure to stop at (use --stop-at N)", landing.steps));
