@@ -10,7 +10,8 @@
 #   vgoto N         run to scheduling point N (backwards: re-runs from the start)
 #   vback [K]       step back K points (default 1) by re-running the seed to point - K
 #   reverse-point   the same as vback
-# lockstep-start STOP_AT ON_FAILURE is what `lockstep debug` itself calls to begin.
+# lockstep-start STOP_AT is what `lockstep debug` itself calls to begin. Every run of the session
+# also stops where it fails, so running past the failure leaves the machine there to look at.
 
 import gdb
 import gdb.unwinder
@@ -266,7 +267,7 @@ def ensure_breakpoint():
         SESSION.breakpoint = gdb.Breakpoint(STOP_FUNCTION, internal=True)
 
 
-def run_from_start(stop_at, on_failure):
+def run_from_start(stop_at):
     """Starts (or restarts) the inferior and runs it to `stop_at` (0: none) or the failure."""
     gdb.execute("set startup-with-shell off", to_string=True)
     resume("starti")
@@ -275,7 +276,7 @@ def run_from_start(stop_at, on_failure):
     set_var("lockstep_debug_stop_at", stop_at)
     set_var("lockstep_debug_stop_cpu", ANY_CPU)
     set_var("lockstep_debug_watch", 0)
-    set_var("lockstep_debug_stop_on_failure", on_failure)
+    set_var("lockstep_debug_stop_on_failure", 1)
     resume("continue")
     return report_stop("scheduling point %d" % stop_at if stop_at else "a failure")
 
@@ -291,7 +292,7 @@ def go_to(point):
         gdb.invalidate_cached_frames()
         resume("continue")
         return report_stop("scheduling point %d" % point)
-    return run_from_start(point, 0)
+    return run_from_start(point)
 
 
 def parse_int(arg, what):
@@ -302,17 +303,17 @@ def parse_int(arg, what):
 
 
 class StartCommand(gdb.Command):
-    """lockstep-start STOP_AT ON_FAILURE: run the inferior to scheduling point STOP_AT (0: none),
-    or to the failure if ON_FAILURE is 1."""
+    """lockstep-start STOP_AT: run the inferior to scheduling point STOP_AT, or (0, or if it fails
+    first) to the failure."""
 
     def __init__(self):
         super().__init__("lockstep-start", gdb.COMMAND_RUNNING)
 
     def invoke(self, arg, from_tty):
         words = gdb.string_to_argv(arg)
-        if len(words) != 2:
-            raise gdb.GdbError("usage: lockstep-start STOP_AT ON_FAILURE")
-        run_from_start(parse_int(words[0], "STOP_AT"), parse_int(words[1], "ON_FAILURE"))
+        if len(words) != 1:
+            raise gdb.GdbError("usage: lockstep-start STOP_AT")
+        run_from_start(parse_int(words[0], "STOP_AT"))
 
 
 class InfoVcpus(gdb.Command):
@@ -408,7 +409,7 @@ class VbackCommand(gdb.Command):
         k = parse_int(arg.strip(), "K") if arg.strip() else 1
         if k < 1 or k >= s["step"]:
             raise gdb.GdbError("lockstep: cannot go back %d from scheduling point %d" % (k, s["step"]))
-        run_from_start(s["step"] - k, 0)
+        run_from_start(s["step"] - k)
 
 
 gdb.unwinder.register_unwinder(None, VcpuUnwinder(), replace=True)

@@ -50,7 +50,6 @@ std::string gdb_extension(const std::string& self) {
 }  // namespace
 
 int debug_engine(const Context&, const DebugFlags& f) {
-  if (!f.machine.engine.empty() && f.machine.engine != "det") throw InputError("lockstep debug runs the det engine");
   const RunOptions options = run_options_from(f.machine);
   std::optional<DebugWatch> watch;
   if (!f.stop_event.empty()) {
@@ -93,8 +92,7 @@ int debug_engine(const Context&, const DebugFlags& f) {
   if (!f.gdb_batch.empty()) args.push_back("-batch");
   for (const char* setting : {"set pagination off", "set confirm off", "set print thread-events off"})
     args.insert(args.end(), {"-ex", setting});
-  args.insert(args.end(), {"-x", extension, "-ex",
-                           fmt::format("lockstep-start {} {}", at_failure ? 0 : point, at_failure ? 1 : 0)});
+  args.insert(args.end(), {"-x", extension, "-ex", fmt::format("lockstep-start {}", at_failure ? 0 : point)});
   if (!f.gdb_batch.empty()) args.insert(args.end(), {"-x", f.gdb_batch});
   args.insert(args.end(), {"--args", self});
   for (std::string& a : run_arguments(options, f.machine.schedule)) args.push_back(std::move(a));
