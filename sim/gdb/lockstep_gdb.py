@@ -270,7 +270,10 @@ def ensure_breakpoint():
 def run_from_start(stop_at):
     """Starts (or restarts) the inferior and runs it to `stop_at` (0: none) or the failure."""
     gdb.execute("set startup-with-shell off", to_string=True)
-    resume("starti")
+    # Stopped in main, before any run: the variables are set there (the program is loaded and
+    # relocated by then; starti would do too, but says "Program stopped." at every re-run).
+    gdb.Breakpoint("main", internal=True, temporary=True)
+    resume("run")
     SESSION.selected, SESSION.selected_fctx = None, 0
     ensure_breakpoint()
     set_var("lockstep_debug_stop_at", stop_at)
@@ -316,8 +319,25 @@ class StartCommand(gdb.Command):
         run_from_start(parse_int(words[0], "STOP_AT"))
 
 
+LIST_LIMIT = 64  # vCPUs `info vcpus` lists without a range (each costs a stack walk).
+
+
+def cpu_range(arg, cpus):
+    """`info vcpus` [FIRST[-LAST]]: the vCPUs to list."""
+    arg = arg.strip()
+    if not arg:
+        return range(min(cpus, LIST_LIMIT))
+    first, _, last = arg.partition("-")
+    lo = parse_int(first, "the first CPU")
+    hi = parse_int(last, "the last CPU") if last else lo
+    if lo > hi or hi >= cpus:
+        raise gdb.GdbError("lockstep: no cpus %s (the machine has %d)" % (arg, cpus))
+    return range(lo, hi + 1)
+
+
 class InfoVcpus(gdb.Command):
-    """info vcpus: every vCPU at this scheduling point (* the current one, whose flow is running)."""
+    """info vcpus [FIRST[-LAST]]: the vCPUs at this scheduling point (* the current one, whose flow
+    is running); the first 64 without a range."""
 
     def __init__(self):
         super().__init__("info vcpus", gdb.COMMAND_STATUS)
@@ -325,7 +345,8 @@ class InfoVcpus(gdb.Command):
     def invoke(self, arg, from_tty):
         s = require_stop()
         print("scheduling point %d, current cpu %d" % (s["step"], s["current"]))
-        for cpu in range(s["cpus"]):
+        listed = cpu_range(arg, s["cpus"])
+        for cpu in listed:
             v = s["vcpus"][cpu]
             task, depth = task_of(v["percpu"])
             irq = "on" if int(v["irq_enabled"]) else "off"
@@ -343,6 +364,8 @@ class InfoVcpus(gdb.Command):
             print("%scpu %d: %s, %s, irq %s, holds %s%s, cycles %d, steps %d, last %s, in %s" % (
                 mark, cpu, v["state_name"].string(), task, irq, holds, waits, int(v["cycles"]), int(v["steps"]),
                 v["last_op"].string(), where_is(cpu, s)))
+        if not arg.strip() and s["cpus"] > len(listed):
+            print("... %d more vCPUs (info vcpus FIRST-LAST)" % (s["cpus"] - len(listed)))
 
 
 class VcpuCommand(gdb.Command):
