@@ -16,8 +16,7 @@ Action add_debug(CLI::App& app, const Context& ctx) {
       ->check(CLI::IsMember({"det"}))
       ->capture_default_str();
   auto* at = cmd->add_option("--stop-at", f->stop_at,
-                             "Stop at this scheduling point (1, 2, ...: the numbering of `run`'s step count and "
-                             "of the trace viewer)");
+                             "Stop at this scheduling point (1, 2, ...: `run` prints how many a run has)");
   auto* event =
       cmd->add_option("--stop-at-event", f->stop_event,
                       "Stop at the first event KIND[:ARG]: ipi-sent:CPU, lock-contended:NAME, task-block:TASK, "

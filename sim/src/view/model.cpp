@@ -199,8 +199,7 @@ std::string run_command(const TraceConfig& c, const std::string& program) {
   return sim::run_command(program, o, default_schedule_file(o)) + " --trace replayed.trace";
 }
 
-std::string debug_command(const TraceConfig& c, const std::string& program, std::uint32_t cpu,
-                          std::uint64_t record) {
+std::string debug_command(const TraceConfig& c, const std::string& program, std::uint32_t cpu, std::uint64_t record) {
   if (c.engine != "det") return {};  // Only the deterministic engine stops at a record of its run.
   RunOptions o;
   try {
