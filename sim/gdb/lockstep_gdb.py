@@ -75,7 +75,8 @@ def require_stop():
         raise gdb.GdbError("lockstep: the run is not stopped in the engine (use vgoto N to start it again)")
     s = snapshot()
     if s["reason"] == 0:
-        raise gdb.GdbError("lockstep: the inferior is not stopped at a scheduling point")
+        # The engine fills its view and reads the stop variables only at its own stops.
+        raise gdb.GdbError("lockstep: not stopped by the engine (a breakpoint of yours?): vgoto N re-runs to point N")
     return s
 
 
