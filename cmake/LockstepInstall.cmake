@@ -64,6 +64,8 @@ install(TARGETS ${lockstep_installed_targets} EXPORT lockstepTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS lockstep RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# `lockstep debug` looks for it at BINDIR/../share/lockstep/gdb (sim/src/cli/debug_engine.cpp).
+install(FILES ${PROJECT_SOURCE_DIR}/sim/gdb/lockstep_gdb.py DESTINATION share/lockstep/gdb)
 
 # Headers: the HAL contract, the emulated back end (hal_backend/ is what the core's inline calls
 # resolve to), the core API and the driver. The bare-metal back ends are not part of the host

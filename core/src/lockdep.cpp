@@ -73,6 +73,8 @@ struct CpuHeld {
 bool g_enabled = false;
 std::uint64_t g_tag = 0;
 std::uint32_t g_generation = 1;  // Bumped by lockdep_forget: the locks' cached classes go stale.
+// `info vcpus` of lockstep's gdb extension (sim/gdb/lockstep_gdb.py) reads these two by name:
+// g_held[cpu].held[i].cls, .depth and g_graph.classes[cls].name (tests/debug checks it).
 Graph g_graph;
 CpuHeld g_held[hal::kMaxCpus];
 bool g_report_made = false;

@@ -13,25 +13,41 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file) {
-  std::string cmd = fmt::format("{} run --scenario {} --cpus {} --seed {}", shell_quote(program), shell_quote(o.scenario),
-                                o.machine.cpus, o.machine.seed);
+std::vector<std::string> run_arguments(const RunOptions& o, const std::string& schedule_file) {
+  std::vector<std::string> args = {"run"};
+  auto add = [&](std::string flag, std::string value) {
+    args.push_back(std::move(flag));
+    args.push_back(std::move(value));
+  };
+  add("--scenario", o.scenario);
+  add("--cpus", std::to_string(o.machine.cpus));
+  add("--seed", std::to_string(o.machine.seed));
   if (o.machine.strategy == emu::Strategy::kSchedule) {
-    cmd += " --schedule " + shell_quote(schedule_file);
+    add("--schedule", schedule_file);
   } else {
-    cmd += fmt::format(" --strategy {}", emu::to_string(o.machine.strategy));
+    add("--strategy", std::string(emu::to_string(o.machine.strategy)));
   }
-  if (o.machine.strategy == emu::Strategy::kPct)
-    cmd += fmt::format(" --pct-depth {} --pct-horizon {}", o.machine.pct_depth, o.machine.pct_horizon);
+  if (o.machine.strategy == emu::Strategy::kPct) {
+    add("--pct-depth", std::to_string(o.machine.pct_depth));
+    add("--pct-horizon", std::to_string(o.machine.pct_horizon));
+  }
   const emu::MachineConfig defaults;
-  if (o.machine.max_steps != defaults.max_steps) cmd += fmt::format(" --max-steps {}", o.machine.max_steps);
-  if (o.machine.max_cycles != defaults.max_cycles) cmd += fmt::format(" --max-cycles {}", o.machine.max_cycles);
-  if (o.machine.faults.any()) cmd += " --faults " + shell_quote(emu::format_faults(o.machine.faults));
-  if (o.engine == Engine::kParallel) cmd += " --engine parallel";
-  if (!o.lockdep) cmd += " --lockdep off";
+  if (o.machine.max_steps != defaults.max_steps) add("--max-steps", std::to_string(o.machine.max_steps));
+  if (o.machine.max_cycles != defaults.max_cycles) add("--max-cycles", std::to_string(o.machine.max_cycles));
+  if (o.machine.faults.any()) add("--faults", emu::format_faults(o.machine.faults));
+  if (o.engine == Engine::kParallel) add("--engine", "parallel");
+  if (!o.lockdep) add("--lockdep", "off");
+  return args;
+}
+
+std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file) {
+  std::string cmd = shell_quote(program);
+  for (const std::string& a : run_arguments(o, schedule_file)) cmd += " " + shell_quote(a);
   return cmd;
 }
 
-std::string default_schedule_file(const RunOptions& o) { return fmt::format("{}-seed{}.schedule", o.scenario, o.machine.seed); }
+std::string default_schedule_file(const RunOptions& o) {
+  return fmt::format("{}-seed{}.schedule", o.scenario, o.machine.seed);
+}
 
 }  // namespace lockstep::sim

@@ -7,6 +7,8 @@
 #include <lockstep/core/panic.hpp>
 #include <lockstep/core/report.hpp>
 #include <lockstep/core/sched.hpp>
+#include <lockstep/emu/debug_hook.hpp>
+#include <lockstep/sim/debug_watch.hpp>
 #include <lockstep/sim/scenario.hpp>
 #include <lockstep/sim/scenario_run.hpp>
 #include <stdexcept>
@@ -78,6 +80,9 @@ void boot_main(void* p) {
   core::init(args.config);
   core::boot_aps();
   args.result = run_registered(*args.scenario);
+  // Failures only the driver sees: a debugger that asked stops here, where the check failed.
+  if (!args.result.passed) emu::debug_failure(args.result.reason);
+  if (const char* report = core::lockdep_report()) emu::debug_failure(report);
   if (args.print_report) core::print_report();
   core::shutdown_others();
 }
@@ -116,7 +121,12 @@ ScenarioRun run_scenario(const RunOptions& options) {
   machine.faults.unplug_vector = core::ipi_vector(core::IpiKind::kShutdown);
   core::lockdep_enable(options.lockdep && options.engine == Engine::kDeterministic);
   core::lockdep_set_run_tag(options.machine.seed);
-  machine.stop_on_halt = [] { return core::panic_message() != nullptr; };
+  machine.stop_on_halt = [] {
+    const char* panic = core::panic_message();
+    if (panic != nullptr) emu::debug_failure(panic);
+    return panic != nullptr;
+  };
+  machine.debug_probe = debug_probe;
   // A schedule's decisions are few: recording them costs nothing and tells where each happened.
   if (machine.strategy == emu::Strategy::kSchedule) machine.record_decisions = true;
   run.machine = options.engine == Engine::kParallel ? emu::run_parallel(machine, boot_main, &args)

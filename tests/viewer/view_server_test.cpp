@@ -239,6 +239,10 @@ TEST_F(ViewServerTest, ApiAnswersWindowsEventsSearchProfileAndDiff) {
   EXPECT_NE(ev["run_command"].get<std::string>().find("run --scenario mixed --cpus 4 --seed 7 --strategy random"),
             std::string::npos)
       << ev.dump();
+  // The same run under gdb, stopped at this event (record 3 of cpu 1, after the records its ring lost).
+  const std::string debug = ev["debug_command"].get<std::string>();
+  EXPECT_NE(debug.find("debug --scenario mixed --cpus 4 --seed 7 --strategy random"), std::string::npos) << debug;
+  EXPECT_NE(debug.find(" --stop-at-event record:1:"), std::string::npos) << debug;
   EXPECT_EQ(status_of(get(port(), "/api/event?trace=0&cpu=1&index=999999999")), 404);
 
   const json s = json::parse(body_of(get(port(), "/api/search?trace=0&type=ipi-sent&cpu=0&limit=5")));

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <lockstep/emu/debug_hook.hpp>
 #include <lockstep/emu/machine.hpp>
 #include <lockstep/emu/pct.hpp>
 #include <lockstep/emu/pos.hpp>
@@ -78,6 +79,7 @@ class DetEngine final : public detail::Engine {
     if (cfg_.strategy == Strategy::kPos) pos_ = Pos(n_);
     spin_rule_ = cfg_.strategy == Strategy::kPct || cfg_.strategy == Strategy::kPos;
     if (spin_rule_) watch_ = detail::SpinWatch(n_);
+    arm_step_check();
   }
 
   ~DetEngine() {
@@ -122,7 +124,7 @@ class DetEngine final : public detail::Engine {
     me.hot.cycles += cost;
     me.last_op = op;
     ++me.steps;
-    if (++steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
+    if (++steps_ > step_check_) [[unlikely]] step_check(me);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
     const bool spinning = kind == Point::kSpin;
     if (!spinning) {
@@ -255,7 +257,62 @@ class DetEngine final : public detail::Engine {
 
   const CostModel& costs() const noexcept { return cfg_.costs; }
 
+  /// Stops for the debugger (emu/debug_hook.hpp) with the machine as it is now.
+  [[gnu::noinline]] void debug_stop(std::uint32_t reason, const char* failure) noexcept {
+    debug_vcpus_.resize(n_);
+    for (CpuId i = 0; i < n_; ++i) {
+      const VCpu& v = cpus_[i];
+      lockstep_debug_vcpu& d = debug_vcpus_[i];
+      d = {};
+      d.id = i;
+      d.state = static_cast<std::uint8_t>(v.state);
+      d.irq_enabled = v.hot.irq_enabled ? 1 : 0;
+      d.in_wfi = v.in_wfi ? 1 : 0;
+      d.pending = v.hot.pending.load(std::memory_order_relaxed);
+      d.cycles = v.hot.cycles;
+      d.steps = v.steps;
+      d.state_name = detail::vcpu_state_name(v.state);
+      d.last_op = v.last_op;
+      d.percpu = v.hot.percpu;
+      d.fctx = v.hot.running != nullptr ? v.hot.running->fctx : nullptr;
+    }
+    lockstep_debug = {steps_, reason, n_, current_, 0, failure, debug_vcpus_.data()};
+    lockstep_debug_stop();
+    arm_step_check();  // The debugger may have moved the stop.
+    lockstep_debug.reason = LOCKSTEP_DEBUG_NONE;
+  }
+
+  bool debug_on_failure() const noexcept { return lockstep_debug_stop_on_failure != 0; }
+
  private:
+  /// The one compare a point makes on its count serves both the step limit and the debugger's
+  /// stop: step_check_ is the lower of the two (less one for the stop). The debugger writes
+  /// lockstep_debug_stop_at before the run starts and while stopped in lockstep_debug_stop(),
+  /// after which it is read again.
+  void arm_step_check() noexcept {
+    const std::uint64_t stop = lockstep_debug_stop_at;
+    step_check_ = stop > steps_ && stop - 1 < cfg_.max_steps ? stop - 1 : cfg_.max_steps;
+  }
+
+  [[gnu::noinline]] void step_check(const VCpu& me) noexcept {
+    if (steps_ == lockstep_debug_stop_at) debug_point(me);
+    if (steps_ > cfg_.max_steps) stop(RunStatus::kStepLimit);
+    arm_step_check();
+  }
+
+  /// steps_ reached lockstep_debug_stop_at: stop, unless a filter wants a later point.
+  [[gnu::noinline, gnu::cold]] void debug_point(const VCpu& me) noexcept {
+    const bool cpu_ok = lockstep_debug_stop_cpu == kDebugAnyCpu || lockstep_debug_stop_cpu == me.hot.id;
+    // The probe sees every point while it watches, so it must be asked even when the CPU is not
+    // the one to stop on.
+    const bool event_ok = lockstep_debug_watch == 0 || (cfg_.debug_probe != nullptr && cfg_.debug_probe(me.hot.id));
+    if (cpu_ok && event_ok) {
+      debug_stop(LOCKSTEP_DEBUG_POINT, nullptr);
+    } else {
+      lockstep_debug_stop_at = steps_ + 1;
+    }
+  }
+
   static void boot_flow(void* self_ptr) {
     auto* self = static_cast<DetEngine*>(self_ptr);
     self->boot_(self->boot_arg_);
@@ -444,6 +501,9 @@ class DetEngine final : public detail::Engine {
 
   [[noreturn]] void stop(RunStatus status) noexcept {
     status_ = status;
+    // A panic (kHaltStop) was reported through debug_failure() by the driver's stop_on_halt.
+    if (status != RunStatus::kFinished && status != RunStatus::kHaltStop && debug_on_failure()) [[unlikely]]
+      debug_stop(LOCKSTEP_DEBUG_FAILURE, to_string(status).data());
     VCpu& me = cpus_[current_];
     hal::context_switch(*me.hot.running, main_);
     std::abort();  // main_ never switches back.
@@ -515,16 +575,23 @@ class DetEngine final : public detail::Engine {
   std::uint32_t quantum_used_ = 0;
   CpuId current_ = 0;
   std::uint64_t steps_ = 0;
+  std::uint64_t step_check_ = 0;  ///< Points beyond this take step_check() (arm_step_check).
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   RunStatus status_ = RunStatus::kFinished;
   hal::Context main_;
   BootMain boot_ = nullptr;
   void* boot_arg_ = nullptr;
+  std::vector<lockstep_debug_vcpu> debug_vcpus_;  ///< What lockstep_debug.vcpus points to.
 };
 
 DetEngine& det() noexcept { return *static_cast<DetEngine*>(detail::tl_engine); }
 
 }  // namespace
+
+void debug_failure(const char* reason) noexcept {
+  if (!detail::tl_det || lockstep_debug_stop_on_failure == 0) return;
+  det().debug_stop(LOCKSTEP_DEBUG_FAILURE, reason);
+}
 
 namespace detail {
 void det_atomic_point(const void* location, Access access) noexcept {

@@ -62,6 +62,9 @@ std::vector<std::string> unicorn_strategy_names();
 /// names `schedule_file`, where its schedule was written.
 std::string repro_command(const Context& ctx, const RunOptions& options, const std::string& schedule_file = {});
 
+/// An executable `name` on PATH.
+bool on_path(const std::string& name);
+
 /// Prints the summary of a finished run (core state must still be that run's).
 void print_summary(std::FILE* out, const RunOptions& options, const ScenarioRun& run);
 

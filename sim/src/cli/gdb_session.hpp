@@ -10,9 +10,6 @@
 
 namespace lockstep::sim::cli {
 
-/// An executable `name` on PATH.
-bool on_path(const std::string& name);
-
 class GdbSession {
  public:
   /// `gdb`: the program; `elf`: the image whose symbols it loads; `port`: the stub's.

@@ -199,6 +199,22 @@ std::string run_command(const TraceConfig& c, const std::string& program) {
   return sim::run_command(program, o, default_schedule_file(o)) + " --trace replayed.trace";
 }
 
+std::string debug_command(const TraceConfig& c, const std::string& program, std::uint32_t cpu, std::uint64_t record) {
+  if (c.engine != "det") return {};  // Only the deterministic engine stops at a record of its run.
+  RunOptions o;
+  try {
+    o = run_options_of(c);
+  } catch (const std::exception&) {
+    return {};
+  }
+  std::vector<std::string> args = run_arguments(o, default_schedule_file(o));
+  args.front() = "debug";
+  args.insert(args.end(), {"--stop-at-event", fmt::format("record:{}:{}", cpu, record)});
+  std::string cmd = shell_quote(program);
+  for (const std::string& a : args) cmd += " " + shell_quote(a);
+  return cmd;
+}
+
 namespace {
 /// The header's schedule (a header that passed the reader may still hold one that does not
 /// parse: then there is nothing to mark, and `replay` names the problem).
@@ -447,6 +463,7 @@ json event_json(const TraceModel& m, std::uint32_t cpu, std::uint64_t index, con
             {"b", r.b},
             {"description", describe_record(r)},
             {"run_command", run_command(m.config, names.program)},
+            {"debug_command", debug_command(m.config, names.program, cpu, m.lanes[cpu].lost + index)},
             {"replay_command", m.live || file.empty() ? std::string()
                                                       : fmt::format("{} replay {}", shell_quote(names.program), shell_quote(file))},
             {"position", fmt::format("event #{} of cpu {} at virtual time {}: the run is deterministic, so a re-run "

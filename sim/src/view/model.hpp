@@ -111,4 +111,9 @@ nlohmann::json diff_json(const TraceModel& a, const TraceModel& b, std::size_t c
 /// recorded run (sim::run_command; a schedule run names the file explore writes by default).
 std::string run_command(const TraceConfig& c, const std::string& program);
 
+/// `PROGRAM debug --scenario ... --stop-at-event record:CPU:RECORD`: the recorded run under gdb,
+/// stopped at the scheduling point where CPU wrote its record number RECORD (counting the records
+/// its ring lost), which `lockstep debug` prints. Empty for a trace not of the deterministic engine.
+std::string debug_command(const TraceConfig& c, const std::string& program, std::uint32_t cpu, std::uint64_t record);
+
 }  // namespace lockstep::sim::view

@@ -196,7 +196,8 @@ async function showEvent(cpu, index, center) {
     <dt>fields</dt><dd>aux=${ev.aux} a=${ev.a} b=${ev.b}</dd>${flow}</dl>
     <div>Reproduce the run (${esc(ev.position)}):</div>
     <pre class="cmd" id="run-command">${esc(ev.run_command)}</pre>
-    ${ev.replay_command ? `<div>Verify the recorded trace event by event:</div><pre class="cmd" id="replay-command">${esc(ev.replay_command)}</pre>` : ''}`;
+    ${ev.replay_command ? `<div>Verify the recorded trace event by event:</div><pre class="cmd" id="replay-command">${esc(ev.replay_command)}</pre>` : ''}
+    ${ev.debug_command ? `<div>Stop the run here in gdb (every vCPU, step back: docs/DEBUGGING.md):</div><pre class="cmd" id="debug-command">${esc(ev.debug_command)}</pre>` : ''}`;
 }
 
 // ---- search and filter ---------------------------------------------------------------------

@@ -113,6 +113,8 @@ try {
     assert.equal(await page.textContent('#event-cpu'), String(f.src));
     const replay = await page.textContent('#replay-command');
     assert.ok(replay.includes('replay') && replay.includes('a.trace'), replay);
+    const debug = await page.textContent('#debug-command');
+    assert.ok(debug.includes(' debug --scenario ') && debug.includes(` --stop-at-event record:${f.src}:`), debug);
   });
 
   await page.screenshot({ path: path.join(artifacts, 'viewer.png'), fullPage: true });

@@ -4,6 +4,7 @@
 
 #include <lockstep/sim/scenario_run.hpp>
 #include <string>
+#include <vector>
 
 namespace lockstep::sim {
 
@@ -14,6 +15,9 @@ std::string shell_quote(const std::string& s);
 /// and its parameters, limits that differ from the defaults, faults, engine). A run of strategy
 /// `schedule` names `schedule_file` as its --schedule.
 std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file);
+
+/// The same command's arguments after PROGRAM, unquoted ("run", "--scenario", ...): for exec.
+std::vector<std::string> run_arguments(const RunOptions& o, const std::string& schedule_file);
 
 /// The file `explore` writes a shrunk schedule of `o` to by default.
 std::string default_schedule_file(const RunOptions& o);

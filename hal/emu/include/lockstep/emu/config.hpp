@@ -126,6 +126,10 @@ struct MachineConfig {
   /// Asked when a vCPU halts; true ends the run at once (RunStatus::kHaltStop). The driver ends
   /// the run on a panic, as the kernels do, instead of letting the others spin until a limit.
   bool (*stop_on_halt)() = nullptr;
+  /// While a debugger watches for an event (emu/debug_hook.hpp), asked at every scheduling point
+  /// with the vCPU performing it: true if that vCPU did what is awaited since its last point.
+  /// Never asked otherwise; it must not make scheduling points.
+  bool (*debug_probe)(hal::CpuId cpu) = nullptr;
   bool record_events = false;  ///< Keep the engine event log (tests, replay checks).
   bool echo_console = false;   ///< Copy console output to stderr as it is written.
   std::size_t boot_stack_size = 256 * 1024;
