@@ -25,59 +25,84 @@ class Atomic {
     return v_.load(o);
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    modify([&] { v_.store(v, o); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.store(v, o);
+    det_write([v](T) { return v; });
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    return modify([&] { return v_.exchange(v, o); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.exchange(v, o);
+    return det_write([v](T) { return v; });
   }
   bool compare_exchange_strong(T& expected, T desired, std::memory_order s = std::memory_order_seq_cst,
                                std::memory_order f = std::memory_order_seq_cst) noexcept {
-    return modify([&] { return v_.compare_exchange_strong(expected, desired, s, f); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.compare_exchange_strong(expected, desired, s, f);
+    return det_compare_exchange(expected, desired);
   }
   bool compare_exchange_weak(T& expected, T desired, std::memory_order s = std::memory_order_seq_cst,
                              std::memory_order f = std::memory_order_seq_cst) noexcept {
-    return modify([&] { return v_.compare_exchange_weak(expected, desired, s, f); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.compare_exchange_weak(expected, desired, s, f);
+    return det_compare_exchange(expected, desired);  // Never fails spuriously here.
   }
   T fetch_add(T v, std::memory_order o = std::memory_order_seq_cst) noexcept
     requires std::is_integral_v<T>
   {
-    return modify([&] { return v_.fetch_add(v, o); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.fetch_add(v, o);
+    return det_write([v](T old) { return static_cast<T>(old + v); });
   }
   T fetch_sub(T v, std::memory_order o = std::memory_order_seq_cst) noexcept
     requires std::is_integral_v<T>
   {
-    return modify([&] { return v_.fetch_sub(v, o); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.fetch_sub(v, o);
+    return det_write([v](T old) { return static_cast<T>(old - v); });
   }
   T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept
     requires std::is_integral_v<T>
   {
-    return modify([&] { return v_.fetch_or(v, o); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.fetch_or(v, o);
+    return det_write([v](T old) { return static_cast<T>(old | v); });
   }
   T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept
     requires std::is_integral_v<T>
   {
-    return modify([&] { return v_.fetch_and(v, o); });
+    if (!emu::detail::tl_det) [[likely]]
+      return v_.fetch_and(v, o);
+    return det_write([v](T old) { return static_cast<T>(old & v); });
   }
 
  private:
-  /// Runs a writing operation. On the deterministic engine: a scheduling point first, and
-  /// afterwards a note to the engine if the value changed (not a failed compare-exchange, not
-  /// a store of the value already there), since only then can a spinner see something new
-  /// (emu/spin_wait.hpp). Nothing else runs in between: the engine has one host thread.
-  template <class Op>
-  auto modify(Op op) noexcept {
-    if (!emu::detail::tl_det) [[likely]]
-      return op();
+  // The deterministic engine runs every vCPU on one host thread, so an operation there is a
+  // scheduling point followed by a plain read and write: nothing can come between them, and a
+  // locked instruction (a full barrier on x86) would only cost time. Afterwards the engine
+  // hears whether the value changed (not for a failed compare-exchange or a store of the value
+  // already there), since only then can a spinner see something new (emu/spin_wait.hpp).
+
+  /// Replaces the value by `next(old)`; returns the old one.
+  template <class Next>
+  T det_write(Next next) noexcept {
     emu::detail::det_atomic_point(&v_, emu::detail::Access::kWrite);
-    const T before = v_.load(std::memory_order_relaxed);
-    struct Changed {
-      const std::atomic<T>& v;
-      T before;
-      ~Changed() {
-        if (v.load(std::memory_order_relaxed) != before) emu::detail::det_memory_changed(&v);
-      }
-    } note{v_, before};
-    return op();
+    const T old = v_.load(std::memory_order_relaxed);
+    const T now = next(old);
+    v_.store(now, std::memory_order_relaxed);
+    if (now != old) emu::detail::det_memory_changed(&v_);
+    return old;
+  }
+
+  bool det_compare_exchange(T& expected, T desired) noexcept {
+    emu::detail::det_atomic_point(&v_, emu::detail::Access::kWrite);
+    const T old = v_.load(std::memory_order_relaxed);
+    if (old != expected) {
+      expected = old;
+      return false;
+    }
+    v_.store(desired, std::memory_order_relaxed);
+    if (desired != old) emu::detail::det_memory_changed(&v_);
+    return true;
   }
 
   std::atomic<T> v_;
