@@ -89,7 +89,7 @@ class Atomic {
     const T old = v_.load(std::memory_order_relaxed);
     const T now = next(old);
     v_.store(now, std::memory_order_relaxed);
-    if (now != old) emu::detail::det_memory_changed(&v_);
+    if (now != old && emu::detail::tl_watch_changes) emu::detail::det_memory_changed(&v_);
     return old;
   }
 
@@ -101,7 +101,7 @@ class Atomic {
       return false;
     }
     v_.store(desired, std::memory_order_relaxed);
-    if (desired != old) emu::detail::det_memory_changed(&v_);
+    if (desired != old && emu::detail::tl_watch_changes) emu::detail::det_memory_changed(&v_);
     return true;
   }
 

@@ -28,6 +28,9 @@ extern thread_local constinit CpuHot* tl_cpu;
 /// True while this host thread runs vCPUs of the deterministic engine: atomics and HAL calls
 /// become scheduling points.
 extern thread_local constinit bool tl_det;
+/// True while the deterministic engine wants to hear of changed values (its strategy passes
+/// over waiting vCPUs: emu/spin_wait.hpp), so an atomic skips the call when it does not.
+extern thread_local constinit bool tl_watch_changes;
 
 /// What an atomic operation does to its location: the strategies that reason about conflicts
 /// (POS) and about progress (PCT's spin rule) need it. A read-modify-write counts as a write.
