@@ -70,7 +70,6 @@ struct CpuHeld {
   std::uint32_t depth = 0;  // May exceed kMaxHeld: only the first kMaxHeld are tracked.
 };
 
-bool g_enabled = false;
 std::uint64_t g_tag = 0;
 std::uint32_t g_generation = 1;  // Bumped by lockdep_forget: the locks' cached classes go stale.
 // `info vcpus` of lockstep's gdb extension (sim/gdb/lockstep_gdb.py) reads these two by name:
@@ -257,12 +256,12 @@ std::uint8_t current_usage() noexcept {
   return usage;
 }
 
-bool active() noexcept { return g_enabled && hal::percpu_base() != nullptr; }
+bool active() noexcept { return detail::g_lockdep_on && hal::percpu_base() != nullptr; }
 
 }  // namespace
 
-void lockdep_enable(bool on) noexcept { g_enabled = on; }
-bool lockdep_enabled() noexcept { return g_enabled; }
+void lockdep_enable(bool on) noexcept { detail::g_lockdep_on = on; }
+bool lockdep_enabled() noexcept { return detail::g_lockdep_on; }
 void lockdep_set_run_tag(std::uint64_t tag) noexcept { g_tag = tag; }
 const char* lockdep_report() noexcept { return g_report_made ? g_report : nullptr; }
 
@@ -325,7 +324,7 @@ void detail::lockdep_run_start() noexcept {
   for (CpuHeld& h : g_held) h.depth = 0;
 }
 
-void detail::lockdep_will_acquire(const LockOwner& lock, SourceSite at) noexcept {
+void detail::lockdep_will_acquire_slow(const LockOwner& lock, SourceSite at) noexcept {
   if (!active()) return;
   const std::uint8_t c = class_of(lock);
   if (c == kNoClass) return;
@@ -336,14 +335,14 @@ void detail::lockdep_will_acquire(const LockOwner& lock, SourceSite at) noexcept
     if (h.held[i].cls != kNoClass && h.held[i].cls != c) add_edge(h.held[i].cls, c, site);
 }
 
-void detail::lockdep_acquired(const LockOwner& lock, SourceSite at) noexcept {
+void detail::lockdep_acquired_slow(const LockOwner& lock, SourceSite at) noexcept {
   if (!active()) return;
   CpuHeld& h = g_held[hal::current_cpu_id()];
   if (h.depth < kMaxHeld) h.held[h.depth] = Held{class_of(lock), hal::cycle_counter(), at};
   ++h.depth;
 }
 
-void detail::lockdep_released(const LockOwner& lock) noexcept {
+void detail::lockdep_released_slow(const LockOwner& lock) noexcept {
   if (!active()) return;
   CpuHeld& h = g_held[hal::current_cpu_id()];
   if (h.depth == 0) return;  // Taken before the validator was on.
@@ -374,7 +373,7 @@ void detail::lockdep_check_call_wait() noexcept {
 }
 
 void detail::lockdep_put_held(TextBuffer& text, hal::CpuId cpu) noexcept {
-  if (!g_enabled || cpu >= hal::kMaxCpus) return;
+  if (!detail::g_lockdep_on || cpu >= hal::kMaxCpus) return;
   const CpuHeld& h = g_held[cpu];
   const std::uint32_t tracked = h.depth < kMaxHeld ? h.depth : kMaxHeld;
   for (std::uint32_t i = 0; i < tracked; ++i) {

@@ -370,13 +370,13 @@ void yield() noexcept {
   Task* t = this_cpu().current;
   LOCKSTEP_ASSERT(t != nullptr, "yield() outside a task");
   (void)detail::lockdep_check_block("yield()");
-  LOCKSTEP_ASSERT(this_cpu().preempt_count == 0, "yield() with a spinlock held");
+  LOCKSTEP_ASSERT(this_cpu().front.preempt_count == 0, "yield() with a spinlock held");
   switch_to_idle(*t);
   hal::irq_restore(saved);
 }
 
 void detail::finish_current_task(Task& t) noexcept {
-  if (this_cpu().preempt_count != 0) {
+  if (this_cpu().front.preempt_count != 0) {
     TextBuffer text;
     text.format("task {} finished with a spinlock held", t.id);
     detail::lockdep_put_held(text, hal::current_cpu_id());  // ", holding 'X' (since cycle N)"
@@ -407,7 +407,7 @@ void Event::wait() noexcept {
     }
   }
   if (block) {
-    LOCKSTEP_ASSERT(this_cpu().preempt_count == 0, "Event::wait() with a spinlock held");
+    LOCKSTEP_ASSERT(this_cpu().front.preempt_count == 0, "Event::wait() with a spinlock held");
     trace(TraceType::kTaskBlock, 0, t->id);
     switch_to_idle(*t);
   }
@@ -499,7 +499,7 @@ void scheduler_tick() noexcept {
 
 void preempt_on_irq_exit() noexcept {
   PerCpu& cpu = this_cpu();
-  if (!cpu.need_resched || cpu.current == nullptr || cpu.preempt_count != 0) return;
+  if (!cpu.need_resched || cpu.current == nullptr || cpu.front.preempt_count != 0) return;
   cpu.need_resched = false;
   switch_to_idle(*cpu.current);
 }

@@ -101,19 +101,9 @@ bool TicketSpinlock::try_lock(SourceSite at) noexcept {
 // which would then raise the count of the CPU it left (seen on KVM: a later yield() there
 // reported a spinlock held). So the raise runs with interrupts off. Lowering needs no guard: the
 // count is non-zero throughout, so nothing can preempt in between.
-void preempt_disable() noexcept {
-  const hal::IrqState saved = hal::irq_save_disable();
-  if (void* base = hal::percpu_base()) ++static_cast<PerCpu*>(base)->preempt_count;
-  hal::irq_restore(saved);
-}
-
-void preempt_enable() noexcept {
-  if (void* base = hal::percpu_base()) --static_cast<PerCpu*>(base)->preempt_count;
-}
-
 bool preemptible() noexcept {
   void* base = hal::percpu_base();
-  return base != nullptr && static_cast<PerCpu*>(base)->preempt_count == 0;
+  return base != nullptr && static_cast<PerCpu*>(base)->front.preempt_count == 0;
 }
 
 }  // namespace lockstep::core

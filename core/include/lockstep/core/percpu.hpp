@@ -56,6 +56,7 @@ inline constexpr std::uint8_t kIdlePriority = 0xff;
 enum class StopRequest : std::uint8_t { kNone, kPark, kHalt };
 
 struct alignas(64) PerCpu {
+  detail::PerCpuFront front;  ///< First: the preemption count (preempt.hpp reads it through the base).
   hal::CpuId id = 0;
   hal::HwId hw_id = 0;
   bool enabled = false;  ///< Reported usable by the platform.
@@ -75,7 +76,6 @@ struct alignas(64) PerCpu {
   Task* prev = nullptr;        ///< Task that just switched back to the idle loop.
   hal::Context idle_context;   ///< The idle loop's flow while a task runs.
   bool need_resched = false;
-  std::uint32_t preempt_count = 0;
   std::uint32_t irq_depth = 0;  ///< Interrupt handlers running (core's interrupt_entry).
   StopRequest stop = StopRequest::kNone;
   hal::Atomic<std::uint8_t> online_request{0};
@@ -96,6 +96,12 @@ struct alignas(64) PerCpu {
 
   CpuState cpu_state() const noexcept { return static_cast<CpuState>(state.load(std::memory_order_acquire)); }
 };
+
+// preempt.hpp reaches the count through the per-CPU base: the front must be at offset 0.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(__builtin_offsetof(PerCpu, front) == 0, "PerCpu::front must be the record's first member");
+#pragma GCC diagnostic pop
 
 /// The record of CPU `id` (any id < kMaxCpus). Any context.
 PerCpu& cpu_record(hal::CpuId id) noexcept;
