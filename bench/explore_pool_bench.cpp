@@ -100,11 +100,11 @@ void loop_sweep(benchmark::State& state, SweepConfig s) {
 
 const std::vector<SweepConfig>& sweeps() {
   static const std::vector<SweepConfig> v = {
-      {{"mixed", 8, emu::kDefaultSearchStrategy}, 400},
-      {{"mixed", 8, emu::Strategy::kRandom}, 400},  // The row: explore --scenario mixed --cpus 8.
-      {{"spinlock-stress", 8, emu::kDefaultSearchStrategy}, 400},
-      {{"mixed", 64, emu::kDefaultSearchStrategy}, 40},
-      {{"boot", 2, emu::kDefaultSearchStrategy}, 4000},
+      {{"mixed", 8, emu::kDefaultSearchStrategy}, 200},
+      {{"mixed", 8, emu::Strategy::kRandom}, 200},  // The row: explore --scenario mixed --cpus 8.
+      {{"spinlock-stress", 8, emu::kDefaultSearchStrategy}, 300},
+      {{"mixed", 64, emu::kDefaultSearchStrategy}, 16},
+      {{"boot", 2, emu::kDefaultSearchStrategy}, 20000},
   };
   return v;
 }
