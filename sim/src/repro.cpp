@@ -40,10 +40,24 @@ std::vector<std::string> run_arguments(const RunOptions& o, const std::string& s
   return args;
 }
 
-std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file) {
+namespace {
+std::string quoted_command(const std::string& program, const std::vector<std::string>& args) {
   std::string cmd = shell_quote(program);
-  for (const std::string& a : run_arguments(o, schedule_file)) cmd += " " + shell_quote(a);
+  for (const std::string& a : args) cmd += " " + shell_quote(a);
   return cmd;
+}
+}  // namespace
+
+std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file) {
+  return quoted_command(program, run_arguments(o, schedule_file));
+}
+
+std::string debug_command(const std::string& program, const RunOptions& o, const std::string& schedule_file,
+                          const std::vector<std::string>& extra) {
+  std::vector<std::string> args = run_arguments(o, schedule_file);
+  args.front() = "debug";
+  args.insert(args.end(), extra.begin(), extra.end());
+  return quoted_command(program, args);
 }
 
 std::string default_schedule_file(const RunOptions& o) {

@@ -53,6 +53,17 @@ case "$test" in
       fail "no stop at the deadlock"
     grep -q "^ cpu [0-2]: .*holds 'abba\.[a-z]*', waits for 'abba\.[a-z]*' (held by cpu [0-2])" "$test.out" ||
       fail "the other side of the cycle is not listed" ;;
+  from_explore)
+    # explore's printed debug line, as a user copies it, reaches the failure in gdb.
+    timeout 120 "$lockstep" explore --scenario abba_irq --cpus 3 --runs 100 --no-shrink > explore.out 2>&1
+    cat explore.out
+    line="$(sed -n 's/^debug: \(.*\)   (.*$/\1/p' explore.out | head -1)"
+    [ -n "$line" ] || fail "explore printed no debug line"
+    echo "running: $line --gdb-batch $dir/failure.gdb"
+    eval "timeout 120 $line --gdb-batch $dir/failure.gdb" > "$test.out" 2>&1; rc=$?; cat "$test.out"
+    [ "$rc" -eq 0 ] || fail "gdb exit status $rc"
+    grep -q "^lockstep: stopped at the failure, scheduling point [0-9]* on cpu [0-2]: .*deadlock" "$test.out" ||
+      fail "the debug line does not stop at explore's failure" ;;
   bad_input)
     debug --scenario no-such-scenario --stop-at 5; one_line_error "unknown scenario 'no-such-scenario'"
     debug $stress --stop-at 0; one_line_error "numbered from 1"

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 #include <lockstep/sim/atomic_file.hpp>
+#include <lockstep/sim/repro.hpp>
 #include <lockstep/sim/report_lines.hpp>
 
 #include "common.hpp"
@@ -45,6 +46,8 @@ bool print_reproduce(const Context& ctx, RunOptions repro, const std::string& re
   const std::vector<std::uint64_t> runs = runs_joined(reason);
   if (runs.empty()) {
     fmt::print("reproduce: {}\n", repro_command(ctx, repro));
+    fmt::print("debug: {}   (the run in gdb at its failure: info vcpus, vcpu N, vback; docs/DEBUGGING.md)\n",
+               debug_command(ctx.program, repro, {}));
     return true;
   }
   fmt::print("the report joins lock orders seen in different runs: no single run shows it, so there is no one "

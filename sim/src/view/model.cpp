@@ -207,12 +207,7 @@ std::string debug_command(const TraceConfig& c, const std::string& program, std:
   } catch (const std::exception&) {
     return {};
   }
-  std::vector<std::string> args = run_arguments(o, default_schedule_file(o));
-  args.front() = "debug";
-  args.insert(args.end(), {"--stop-at-event", fmt::format("record:{}:{}", cpu, record)});
-  std::string cmd = shell_quote(program);
-  for (const std::string& a : args) cmd += " " + shell_quote(a);
-  return cmd;
+  return debug_command(program, o, default_schedule_file(o), {"--stop-at-event", fmt::format("record:{}:{}", cpu, record)});
 }
 
 namespace {

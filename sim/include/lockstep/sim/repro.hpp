@@ -16,6 +16,11 @@ std::string shell_quote(const std::string& s);
 /// `schedule` names `schedule_file` as its --schedule.
 std::string run_command(const std::string& program, const RunOptions& o, const std::string& schedule_file);
 
+/// `PROGRAM debug ...` with the same options (the run under gdb, stopped at its failure unless
+/// `extra` says where: "--stop-at-event", "record:1:3").
+std::string debug_command(const std::string& program, const RunOptions& o, const std::string& schedule_file,
+                          const std::vector<std::string>& extra = {});
+
 /// The same command's arguments after PROGRAM, unquoted ("run", "--scenario", ...): for exec.
 std::vector<std::string> run_arguments(const RunOptions& o, const std::string& schedule_file);
 
