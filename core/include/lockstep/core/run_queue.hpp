@@ -10,6 +10,7 @@
 namespace lockstep::core {
 
 inline constexpr std::uint32_t kRunQueueCapacity = 64;
+static_assert((kRunQueueCapacity & (kRunQueueCapacity - 1)) == 0, "a power of two: the ring's % is a mask");
 
 enum class EnqueueResult : std::uint8_t { kOk, kFull, kAlreadyQueued, kOffline };
 
@@ -18,10 +19,34 @@ class RunQueue {
   RunQueue() noexcept : lock_("run-queue") {}
 
   /// Adds `t` behind the tasks of its priority. Lock held. kFull when kRunQueueCapacity tasks
-  /// are queued (the task is not queued; nothing is dropped).
-  EnqueueResult push(Task& t, hal::CpuId owner) noexcept LOCKSTEP_REQUIRES(lock_);
+  /// are queued (the task is not queued; nothing is dropped). Inline, as pop(): both run at
+  /// every enqueue and pick, and are a few instructions each.
+  EnqueueResult push(Task& t, hal::CpuId owner) noexcept LOCKSTEP_REQUIRES(lock_) {
+    if (t.queued_on != hal::kInvalidCpu) return EnqueueResult::kAlreadyQueued;
+    if (total_ == kRunQueueCapacity) return EnqueueResult::kFull;
+    const std::uint8_t p = t.priority < kPriorityLevels ? t.priority : kPriorityLevels - 1;
+    Level& level = levels_[p];
+    level.slots[(level.head + level.count) % kRunQueueCapacity] = &t;
+    ++level.count;
+    nonempty_ |= 1u << p;
+    ++total_;
+    t.queued_on = owner;
+    length_.store(total_, std::memory_order_relaxed);
+    return EnqueueResult::kOk;
+  }
   /// Removes the first task of the highest non-empty priority, or nullptr. Lock held.
-  Task* pop() noexcept LOCKSTEP_REQUIRES(lock_);
+  Task* pop() noexcept LOCKSTEP_REQUIRES(lock_) {
+    if (nonempty_ == 0) return nullptr;
+    const unsigned p = 31 - static_cast<unsigned>(__builtin_clz(nonempty_));
+    Level& level = levels_[p];
+    Task* t = level.slots[level.head];
+    level.head = (level.head + 1) % kRunQueueCapacity;
+    if (--level.count == 0) nonempty_ &= ~(1u << p);
+    --total_;
+    t->queued_on = hal::kInvalidCpu;
+    length_.store(total_, std::memory_order_relaxed);
+    return t;
+  }
   /// Removes up to `n` tasks for another CPU, highest priority first, into `out`. Lock held.
   std::uint32_t take(Task** out, std::uint32_t n) noexcept LOCKSTEP_REQUIRES(lock_);
 
