@@ -167,10 +167,12 @@ class LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
   LockStats& stats() noexcept { return owner_.stats; }
 
  private:
+  // Arrivals (next_) and the holder (owner_: holder, statistics) write this line...
   hal::Atomic<std::uint32_t> next_{0};
-  // On its own cache line: the holder's writes to the rest must not disturb the waiters' spin.
-  alignas(64) hal::Atomic<std::uint32_t> serving_{0};
   detail::LockOwner owner_;
+  // ...and the waiters spin on this one, alone on its line (the class is 64-aligned, so nothing
+  // follows it there): only the release writes it.
+  alignas(64) hal::Atomic<std::uint32_t> serving_{0};
 };
 
 namespace detail {
