@@ -37,6 +37,8 @@ std::vector<std::string> run_arguments(const RunOptions& o, const std::string& s
   if (o.machine.faults.any()) add("--faults", emu::format_faults(o.machine.faults));
   if (o.engine == Engine::kParallel) add("--engine", "parallel");
   if (!o.lockdep) add("--lockdep", "off");
+  if (o.machine.memory_model != emu::MemoryModel::kSc)
+    add("--memory-model", std::string(emu::to_string(o.machine.memory_model)));
   return args;
 }
 

@@ -75,8 +75,9 @@ TraceData read_trace(std::FILE* in, const std::string& name) {
   r.bytes(magic, sizeof magic, "magic");
   if (std::memcmp(magic, kTraceMagic, sizeof magic) != 0) r.fail("not a lockstep trace (wrong magic)");
   t.file_version = r.u32("file version");
-  if (t.file_version != kTraceFileVersion)
-    r.fail(fmt::format("unknown trace file version {} (this build reads version {})", t.file_version, kTraceFileVersion));
+  if (t.file_version < kTraceOldestFileVersion || t.file_version > kTraceFileVersion)
+    r.fail(fmt::format("unknown trace file version {} (this build reads versions {} to {})", t.file_version,
+                       kTraceOldestFileVersion, kTraceFileVersion));
   t.record_version = r.u32("record format version");
   if (t.record_version != core::kTraceFormatVersion)
     r.fail(fmt::format("unknown trace record format version {} (this build reads version {})", t.record_version,
@@ -101,6 +102,7 @@ TraceData read_trace(std::FILE* in, const std::string& name) {
   c.max_steps = r.u64("step limit");
   c.max_cycles = r.u64("cycle limit");
   c.schedule = r.string("schedule", kTraceMaxSchedule);
+  c.memory_model = t.file_version >= 3 ? r.string("memory model") : "sc";
 
   t.cpus.resize(c.cpus);
   t.lost.resize(c.cpus);

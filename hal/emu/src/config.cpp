@@ -28,6 +28,14 @@ std::optional<Strategy> parse_strategy(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::string_view to_string(MemoryModel m) noexcept { return m == MemoryModel::kTso ? "tso" : "sc"; }
+
+std::optional<MemoryModel> parse_memory_model(std::string_view name) noexcept {
+  if (name == "sc") return MemoryModel::kSc;
+  if (name == "tso") return MemoryModel::kTso;
+  return std::nullopt;
+}
+
 std::string_view to_string(RunStatus s) noexcept {
   switch (s) {
     case RunStatus::kFinished: return "finished";

@@ -18,6 +18,7 @@
 #include "engine.hpp"
 #include "fiber.hpp"
 #include "spin_watch.hpp"
+#include "store_buffer.hpp"
 
 namespace lockstep::emu {
 namespace {
@@ -54,12 +55,15 @@ struct VCpu {
   const char* last_op = "start";
   std::uint64_t steps = 0;
   std::uint32_t runnable_pos = 0;
+  detail::StoreBuffer buffer;  // The tso memory model's stores not yet in memory.
 };
 
 class DetEngine final : public detail::Engine {
  public:
   DetEngine(const MachineConfig& config, RunResult& result)
-      : cfg_(config), result_(result), sched_rng_(config.seed), fault_rng_(config.seed ^ 0x5eed'fa17'0000'0001ULL) {
+      : cfg_(config), result_(result), sched_rng_(config.seed), fault_rng_(config.seed ^ 0x5eed'fa17'0000'0001ULL),
+        memory_rng_(config.seed ^ 0x5eed'0000'7500'0001ULL) {
+    tso_ = config.memory_model == MemoryModel::kTso;
     n_ = std::max<CpuId>(1, std::min<CpuId>(config.cpus, hal::kMaxCpus));
     cpus_ = std::make_unique<VCpu[]>(n_);
     descriptors_.resize(n_);
@@ -94,6 +98,7 @@ class DetEngine final : public detail::Engine {
     auto* saved_cpu = detail::tl_cpu;
     const bool saved_det = detail::tl_det;
     const bool saved_watch = detail::tl_watch_changes;
+    const bool saved_tso = detail::tl_tso;
 
     VCpu& c0 = cpus_[0];
     c0.engine_stack = detail::stack_allocate(cfg_.boot_stack_size);
@@ -107,6 +112,7 @@ class DetEngine final : public detail::Engine {
     detail::tl_engine = this;
     detail::tl_det = true;
     detail::tl_watch_changes = spin_rule_;
+    detail::tl_tso = tso_;
     detail::tl_cpu = &c0.hot;
     current_ = 0;
     hal::context_switch(main_, c0.boot);
@@ -115,6 +121,7 @@ class DetEngine final : public detail::Engine {
     detail::tl_cpu = saved_cpu;
     detail::tl_det = saved_det;
     detail::tl_watch_changes = saved_watch;
+    detail::tl_tso = saved_tso;
     finish_result();
   }
 
@@ -124,6 +131,10 @@ class DetEngine final : public detail::Engine {
   void point(Cycles cost, const char* op, Point kind, const void* location = nullptr) noexcept {
     if (quiet_) return;
     VCpu& me = cpus_[current_];
+    // tso: at each of its points a vCPU's oldest buffered store may reach memory (a seeded coin),
+    // and at a spin it does: a core that only waits drains its buffer within cycles, and the
+    // strategies pass over a waiting vCPU, which would otherwise keep its stores for ever.
+    if (tso_ && !me.buffer.empty() && (kind == Point::kSpin || memory_rng_.below(2) == 0)) write_back_oldest(me);
     me.hot.cycles += cost;
     me.last_op = op;
     ++me.steps;
@@ -151,6 +162,29 @@ class DetEngine final : public detail::Engine {
     deliver();
   }
 
+  // --- the tso memory model ---------------------------------------------------------------
+
+  void tso_store(void* location, const void* value, std::uint8_t size) noexcept {
+    VCpu& me = cpus_[current_];
+    if (me.buffer.full()) write_back_oldest(me);
+    me.buffer.push(location, value, size);
+  }
+  bool tso_forward(const void* location, void* out, std::uint8_t size) const noexcept {
+    return cpus_[current_].buffer.forward(location, out, size);
+  }
+  /// A barrier: every buffered store of `v` reaches memory, oldest first.
+  void drain(VCpu& v) noexcept {
+    while (!v.buffer.empty()) write_back_oldest(v);
+  }
+  void drain_current() noexcept { drain(cpus_[current_]); }
+  void write_back_oldest(VCpu& v) noexcept {
+    const detail::BufferedStore e = v.buffer.pop();
+    std::uint64_t old = 0;
+    std::memcpy(&old, e.location, e.size);
+    std::memcpy(e.location, &e.bits, e.size);
+    if (old != e.bits) memory_changed(e.location);
+  }
+
   /// The calling vCPU's atomic operation on `location` changed its value.
   void memory_changed(const void* location) noexcept {
     if (!spin_rule_) return;
@@ -170,6 +204,7 @@ class DetEngine final : public detail::Engine {
       me.hot.irq_enabled = false;
       me.hot.cycles += cfg_.costs.irq_entry;
       log(EngineEvent::kIpiDeliver, me.hot.id, v);
+      drain(me);  // Interrupt entry is serializing on x86.
       hal::interrupt_entry(v);
       // The handler may have switched flows; the interrupted flow may now run on another CPU.
       cpus_[current_].hot.irq_enabled = true;
@@ -182,6 +217,7 @@ class DetEngine final : public detail::Engine {
 
   void wait_for_interrupt() noexcept override {
     VCpu& me = cpus_[current_];
+    drain(me);  // A waiting vCPU's stores reach memory (they would, in finite time).
     collect_due(me);
     if (!has_event(me)) {
       me.state = CpuState::kWaiting;
@@ -205,6 +241,7 @@ class DetEngine final : public detail::Engine {
 
   [[noreturn]] void halt() noexcept override {
     VCpu& me = cpus_[current_];
+    drain(me);
     me.state = CpuState::kHalted;
     remove_runnable(me);
     me.hot.irq_enabled = false;
@@ -216,12 +253,14 @@ class DetEngine final : public detail::Engine {
 
   void send_ipi(CpuId target, Vector v) noexcept override {
     point(cfg_.costs.ipi_send, "send_ipi", Point::kSignal, target < n_ ? &cpus_[target].hot.pending : nullptr);
+    drain_current();  // The contract: release on send (the handler sees what was stored before).
     raise(target, v);
     if (spin_rule_ && target < n_) watch_.wake(target);
   }
 
   hal::StartResult start_cpu(CpuId cpu, hal::CpuEntry entry, std::span<std::byte> stack) noexcept override {
     point(cfg_.costs.hal_call, "start_cpu", Point::kSignal, cpu < n_ ? &cpus_[cpu].hot.pending : nullptr);
+    drain_current();  // The started CPU sees what was stored before (an INIT-SIPI or CPU_ON does).
     if (cpu >= n_) return hal::StartResult::kNoSuchCpu;
     VCpu& v = cpus_[cpu];
     if (v.state == CpuState::kDead) {
@@ -561,6 +600,8 @@ class DetEngine final : public detail::Engine {
   RunResult& result_;
   Prng sched_rng_;
   Prng fault_rng_;
+  Prng memory_rng_;    // The tso model's drain decisions: apart, so the schedule's draws stay as they are.
+  bool tso_ = false;
   CpuId n_ = 0;
   std::unique_ptr<VCpu[]> cpus_;
   std::vector<hal::CpuDescriptor> descriptors_;
@@ -603,6 +644,13 @@ namespace detail {
   e.point(e.costs().atomic_op, "atomic", access == Access::kWrite ? Point::kWrite : Point::kRead, location);
 }
 void det_memory_changed(const void* location) noexcept { det().memory_changed(location); }
+void det_tso_store(void* location, const void* value, std::uint8_t size) noexcept {
+  det().tso_store(location, value, size);
+}
+bool det_tso_forward(const void* location, void* out, std::uint8_t size) noexcept {
+  return det().tso_forward(location, out, size);
+}
+void det_tso_drain() noexcept { det().drain_current(); }
 [[gnu::flatten]] void det_relax() noexcept {
   DetEngine& e = det();
   e.point(e.costs().relax, "relax", Point::kSpin);

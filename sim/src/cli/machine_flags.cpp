@@ -79,6 +79,13 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with
                  "deterministic engine: on or off")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  std::string models;
+  for (std::string_view m : emu::kMemoryModelNames) models += std::string(models.empty() ? "" : ", ") + std::string(m);
+  cmd.add_option("--memory-model", f.memory_model,
+                 "The deterministic engine's memory model: sc (sequentially consistent) or tso (x86-TSO: a "
+                 "store buffer per vCPU, drained at seeded moments and by barriers)")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(emu::kMemoryModelNames), std::end(emu::kMemoryModelNames))))
+      ->capture_default_str();
   if (with_engine)
     cmd.add_option("--engine", f.engine, "det (deterministic, default) or parallel (host threads, not reproducible)")
         ->check(CLI::IsMember({"det", "parallel"}))
@@ -111,6 +118,9 @@ RunOptions run_options_from(const MachineFlags& f) {
     o.machine.faults = *faults;
   }
   o.engine = f.engine == "parallel" ? Engine::kParallel : Engine::kDeterministic;
+  o.machine.memory_model = *emu::parse_memory_model(f.memory_model);
+  if (o.engine == Engine::kParallel && o.machine.memory_model != emu::MemoryModel::kSc)
+    throw InputError("--memory-model is the deterministic engine's: the parallel engine runs the host's memory model");
   o.lockdep = f.lockdep == "on";
   if (f.pct_horizon != 0) {
     o.machine.pct_horizon = f.pct_horizon;

@@ -18,7 +18,9 @@ namespace lockstep::sim {
 /// "LSTRACE" and a NUL: the first eight bytes of every trace file.
 inline constexpr char kTraceMagic[8] = {'L', 'S', 'T', 'R', 'A', 'C', 'E', '\0'};
 /// Version of the file layout around the records (the records carry core::kTraceFormatVersion).
-inline constexpr std::uint32_t kTraceFileVersion = 2;
+inline constexpr std::uint32_t kTraceFileVersion = 3;
+/// The oldest version this build still reads (2: no memory model in the header, so "sc").
+inline constexpr std::uint32_t kTraceOldestFileVersion = 2;
 /// Bounds the reader enforces (a longer string or more CPUs is a corrupt file).
 inline constexpr std::uint32_t kTraceMaxString = 4096;
 inline constexpr std::uint32_t kTraceMaxCpus = 1024;
@@ -41,6 +43,7 @@ struct TraceConfig {
   std::uint64_t max_steps = 0;      ///< Liveness guards of the run.
   std::uint64_t max_cycles = 0;
   std::string schedule;             ///< strategy "schedule": emu::format_schedule text.
+  std::string memory_model = "sc";  ///< emu::to_string(MemoryModel); version 2 files: "sc".
 };
 
 /// How the recorded run ended.

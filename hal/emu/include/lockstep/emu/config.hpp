@@ -29,6 +29,16 @@ inline constexpr Strategy kDefaultSearchStrategy = Strategy::kPos;
 std::string_view to_string(Strategy s) noexcept;
 std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
 
+/// The memory model of the deterministic engine's hal::Atomic operations (docs/ARCHITECTURE.md,
+/// "Memory models").
+enum class MemoryModel : std::uint8_t {
+  kSc,   ///< Sequentially consistent: every operation reaches memory at its scheduling point.
+  kTso,  ///< x86-TSO: a FIFO store buffer per vCPU, drained at seeded moments and by barriers.
+};
+inline constexpr std::string_view kMemoryModelNames[] = {"sc", "tso"};
+std::string_view to_string(MemoryModel m) noexcept;
+std::optional<MemoryModel> parse_memory_model(std::string_view name) noexcept;
+
 /// Virtual cycles charged by the deterministic engine. Documented in docs/ARCHITECTURE.md.
 struct CostModel {
   hal::Cycles atomic_op = 2;
@@ -122,6 +132,7 @@ struct MachineConfig {
   FaultConfig faults;
   std::vector<Injection> injections;
   std::vector<Decision> schedule;  ///< Strategy::kSchedule: the decisions to replay.
+  MemoryModel memory_model = MemoryModel::kSc;  ///< Deterministic engine only.
   bool record_decisions = false;   ///< Return the run's decisions (shrinking, --schedule files).
   /// Asked when a vCPU halts; true ends the run at once (RunStatus::kHaltStop). The driver ends
   /// the run on a panic, as the kernels do, instead of letting the others spin until a limit.

@@ -2,8 +2,10 @@
 // Emulated machines: std::atomic, with a scheduling point before every operation while the
 // deterministic engine runs. The point comes first so that the operation sees the memory of
 // the moment this vCPU is scheduled again: every interleaving of whole operations can arise.
-// Memory is sequentially consistent under the deterministic engine (weaker orders are not
-// explored); under the parallel engine the requested orders are the host's.
+// Under the deterministic engine memory is sequentially consistent by default; with the tso
+// model (emu::MemoryModel) a store that is not seq_cst waits in the vCPU's store buffer, its own
+// loads see it first, and read-modify-writes and seq_cst stores drain the buffer first, as on
+// x86 (hal/emu/src/store_buffer.hpp). Under the parallel engine the orders are the host's.
 
 #include <atomic>
 #include <lockstep/hal_backend/cpu_state.hpp>
@@ -20,13 +22,21 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T load(std::memory_order o = std::memory_order_seq_cst) const noexcept {
-    if (emu::detail::tl_det) [[unlikely]]
+    if (emu::detail::tl_det) [[unlikely]] {
       emu::detail::det_atomic_point(&v_, emu::detail::Access::kRead);
+      T buffered;
+      if (emu::detail::tl_tso && emu::detail::det_tso_forward(&v_, &buffered, sizeof(T))) return buffered;
+    }
     return v_.load(o);
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
     if (!emu::detail::tl_det) [[likely]]
       return v_.store(v, o);
+    if (emu::detail::tl_tso && o != std::memory_order_seq_cst) {
+      emu::detail::det_atomic_point(&v_, emu::detail::Access::kWrite);
+      emu::detail::det_tso_store(&v_, &v, sizeof(T));
+      return;
+    }
     det_write([v](T) { return v; });
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
@@ -86,6 +96,7 @@ class Atomic {
   template <class Next>
   T det_write(Next next) noexcept {
     emu::detail::det_atomic_point(&v_, emu::detail::Access::kWrite);
+    if (emu::detail::tl_tso) emu::detail::det_tso_drain();  // A locked instruction drains it.
     const T old = v_.load(std::memory_order_relaxed);
     const T now = next(old);
     v_.store(now, std::memory_order_relaxed);
@@ -95,6 +106,7 @@ class Atomic {
 
   bool det_compare_exchange(T& expected, T desired) noexcept {
     emu::detail::det_atomic_point(&v_, emu::detail::Access::kWrite);
+    if (emu::detail::tl_tso) emu::detail::det_tso_drain();
     const T old = v_.load(std::memory_order_relaxed);
     if (old != expected) {
       expected = old;

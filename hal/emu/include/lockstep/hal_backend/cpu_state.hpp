@@ -31,6 +31,9 @@ extern thread_local constinit bool tl_det;
 /// True while the deterministic engine wants to hear of changed values (its strategy passes
 /// over waiting vCPUs: emu/spin_wait.hpp), so an atomic skips the call when it does not.
 extern thread_local constinit bool tl_watch_changes;
+/// True while the deterministic engine runs the x86-TSO memory model (emu::MemoryModel::kTso):
+/// stores other than sequentially consistent ones wait in the vCPU's store buffer.
+extern thread_local constinit bool tl_tso;
 
 /// What an atomic operation does to its location: the strategies that reason about conflicts
 /// (POS) and about progress (PCT's spin rule) need it. A read-modify-write counts as a write.
@@ -41,6 +44,10 @@ void det_atomic_point(const void* location, Access access) noexcept;
 void det_memory_changed(const void* location) noexcept;
 void det_relax() noexcept;
 void det_irq_enabled() noexcept;
+// The TSO store buffer of the running vCPU (hal/emu/src/store_buffer.hpp).
+void det_tso_store(void* location, const void* value, std::uint8_t size) noexcept;
+bool det_tso_forward(const void* location, void* out, std::uint8_t size) noexcept;
+void det_tso_drain() noexcept;
 
 // Parallel engine slow paths (hal/emu/src/parallel_engine.cpp).
 void par_relax() noexcept;
