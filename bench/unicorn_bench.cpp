@@ -47,7 +47,9 @@ constexpr std::uint64_t kReturnAddress = 0x40100000;
 /// Per second of the time measured (Google Benchmark's own rates divide by CPU time).
 double rate(std::uint64_t count, double seconds) { return seconds > 0 ? static_cast<double>(count) / seconds : 0; }
 
-void count_block(uc_engine*, std::uint64_t, std::uint32_t size, void* user) { *static_cast<std::uint64_t*>(user) += size / 4; }
+void count_block(uc_engine*, std::uint64_t, std::uint32_t size, void* user) {
+  *static_cast<std::uint64_t*>(user) += size / 4;
+}
 
 /// `work` on one bare engine, one uc_emu_start; with `hooked`, a block hook counts instructions
 /// as the machine's does (but never stops).
@@ -173,12 +175,13 @@ LOCKSTEP_RATIO({.name = "block_hook_vs_free",
                 .metric = Metric::kCounterHigher,
                 .counter = "insns_per_s",
                 .note = "a counting block hook alone (no slices) / no hook"});
-LOCKSTEP_RATIO({.name = "selftest_vs_free",
-                .subject = "BM_MachineSelfTest/manual_time",
-                .baseline = "BM_FreeEngine/bare/manual_time",
-                .metric = Metric::kCounterHigher,
-                .counter = "insns_per_s",
-                .note = "the kernel self-test's instructions/s / the free engine's on compute.S (other code: context only)"});
+LOCKSTEP_RATIO(
+    {.name = "selftest_vs_free",
+     .subject = "BM_MachineSelfTest/manual_time",
+     .baseline = "BM_FreeEngine/bare/manual_time",
+     .metric = Metric::kCounterHigher,
+     .counter = "insns_per_s",
+     .note = "the kernel self-test's instructions/s / the free engine's on compute.S (other code: context only)"});
 LOCKSTEP_RATIO({.name = "unicorn_vs_qemu_selftest",
                 .subject = "BM_MachineSelfTest/manual_time",
                 .baseline = "BM_QemuSelfTest/iterations:1/manual_time",
