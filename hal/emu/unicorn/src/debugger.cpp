@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "machine_state.hpp"
 
@@ -28,8 +29,14 @@ constexpr std::uint64_t kSlicesPerPoll = 256;
 // --- The machine's side: the code hook -------------------------------------------------------
 
 void Machine::on_code(Cpu& c, std::uint64_t addr) {
-  if (c.end_pending) {  // The block hook ended the slice before this block.
-    uc_emu_stop(c.uc);
+  // What the block hook asked for before this block: made here, before its first instruction.
+  if (c.pending != BlockAction::kNone) {
+    const BlockAction a = std::exchange(c.pending, BlockAction::kNone);
+    if (a == BlockAction::kEnd) {
+      uc_emu_stop(c.uc);
+    } else {
+      take_irq(c, addr);  // Writes PC: this instruction does not run now (nor count).
+    }
     return;
   }
   if (debug_wants_stop(c, addr)) {
@@ -123,7 +130,7 @@ bool Debugger::set_register(std::uint32_t cpu, std::size_t reg, std::uint64_t va
 bool Debugger::read_memory(std::uint64_t addr, std::span<std::byte> out) const { return machine_->read(addr, out); }
 
 bool Debugger::write_memory(std::uint64_t addr, std::span<const std::byte> bytes) {
-  std::vector<std::uint8_t>& ram = machine_->ram_;
+  GuestRam& ram = machine_->ram_;
   if (addr < kRamBase || addr - kRamBase > ram.size() || ram.size() - (addr - kRamBase) < bytes.size()) return false;
   std::memcpy(ram.data() + (addr - kRamBase), bytes.data(), bytes.size());
   // Code may have changed: drop what the engines translated from those bytes.

@@ -11,6 +11,8 @@ namespace lockstep::emu::unicorn {
 namespace {
 
 constexpr std::uint32_t kInsnClrex = 0xd503305f;     // Arm ARM C6.2.54 (CLREX).
+constexpr std::uint32_t kInsnWfi = 0xd503207f;       // C6.2.393 (WFI).
+constexpr std::uint32_t kInsnWfe = 0xd503205f;       // C6.2.392 (WFE).
 constexpr std::uint32_t kInsnSemihost = 0xd45e0000;  // HLT #0xf000: A64 semihosting trap.
 constexpr std::uint64_t kPstateSpSel = 1u << 0;      // PSTATE.SP (EL1h when set).
 constexpr std::uint64_t kVectorIrqCurrentSpx = 0x280, kVectorIrqCurrentSp0 = 0x080;  // Arm ARM D1.10.2.
@@ -31,6 +33,10 @@ void Machine::on_interrupt(Cpu& c, std::uint32_t intno) {
   }
   std::uint32_t insn = 0;
   uc_mem_read(c.uc, pc, &insn, sizeof insn);
+  if (intno == kExcpUdef && (insn == kInsnWfi || insn == kInsnWfe)) {  // Trapped by SCR_EL3.TWI/TWE.
+    on_wait(c, pc, insn == kInsnWfi);
+    return;
+  }
   if (insn == kInsnSemihost) {
     semihost(c);
     const std::uint64_t next = pc + 4;
@@ -105,6 +111,10 @@ void Machine::deliver_irq(Cpu& c) {
   if (pstate & kPstateIrqMask) return;
   std::uint64_t pc = 0;
   uc_reg_read(c.uc, UC_ARM64_REG_PC, &pc);
+  take_irq(c, pc);
+}
+
+void Machine::take_irq(Cpu& c, std::uint64_t pc) {
   take_exception(c, pc, kVectorIrqCurrentSpx, kVectorIrqCurrentSp0, 0);
 }
 

@@ -1,7 +1,7 @@
 // The Unicorn machine. One uc_engine per CPU, all mapping one host buffer as RAM, driven from
 // one host thread (engines on several threads break guest spinlocks; FACTS). Time slices end by
-// a block hook (never a per-instruction hook) or at a wfi/wfe/yield, which the machine finds by
-// scanning the image and hooking exactly those addresses. This file sets the machine up, runs it
+// a block hook (never a per-instruction hook) or at a wfi/wfe, which trap to the interrupt hook
+// (SCR_EL3.TWI/TWE). This file sets the machine up, runs it
 // and writes its report.
 
 #include <fmt/format.h>
@@ -18,6 +18,10 @@ namespace lockstep::emu::unicorn {
 namespace {
 
 constexpr std::uint64_t kScrEl3RwHce = 0x500;  // SCR_EL3.RW | HCE (FACTS: needed by Unicorn 2.0.1).
+// SCR_EL3.TWI | TWE (Arm ARM D17.2.117): wfi and wfe trap to the interrupt hook before they run
+// (Unicorn raises no hook of its own for them), so a wfi with an interrupt signalled goes on in
+// the same slice instead of halting the engine.
+constexpr std::uint64_t kScrEl3TrapWfx = (1u << 12) | (1u << 13);
 const uc_arm64_cp_reg kScrEl3 = cp(3, 6, 1, 1, 0);
 constexpr std::size_t kConsoleCapture = 4u << 20;
 
@@ -48,7 +52,7 @@ bool Machine::setup() {
   auto img = load_elf(cfg_.image, error);
   if (!img) return bad(error);
   image_ = std::move(*img);
-  ram_.assign(cfg_.ram_bytes, 0);
+  if (!ram_.allocate(cfg_.ram_bytes)) return bad(fmt::format("cannot map {} bytes of guest RAM", cfg_.ram_bytes));
   stubs_.assign(4096, 0);
   for (const auto& s : image_.segments) {
     if (s.addr < kRamBase || s.addr - kRamBase > ram_.size() || ram_.size() - (s.addr - kRamBase) < s.mem_size)
@@ -95,7 +99,7 @@ bool Machine::open_engine(Cpu& c) {
   if (!check(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c.uc), "uc_open")) return false;
   if (!check(uc_ctl_set_cpu_model(c.uc, UC_CPU_ARM64_A72), "cpu model")) return false;
   uc_arm64_cp_reg scr = kScrEl3;
-  scr.val = kScrEl3RwHce;
+  scr.val = kScrEl3RwHce | kScrEl3TrapWfx;
   if (!check(uc_reg_write(c.uc, UC_ARM64_REG_CP_REG, &scr), "SCR_EL3")) return false;
   if (!check(uc_mem_map_ptr(c.uc, kRamBase, ram_.size(), UC_PROT_ALL, ram_.data()), "map RAM")) return false;
   if (!check(uc_mem_map_ptr(c.uc, kStubBase, stubs_.size(), UC_PROT_READ | UC_PROT_EXEC, stubs_.data()), "map stubs"))
@@ -131,6 +135,7 @@ bool Machine::advance() {
   if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
   if (Cpu* c = std::exchange(open_slice_, nullptr); c != nullptr) {
     c->resume_mid_block = true;
+    c->quiet_until = 0;
     if (execute(*c)) end_slice(*c);
   } else if (result_.instructions >= cfg_.max_instructions || result_.slices >= cfg_.max_slices) {
     stop(Status::kInstructionLimit, "liveness guard: instruction or slice limit reached");

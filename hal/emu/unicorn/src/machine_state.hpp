@@ -4,6 +4,7 @@
 // generic timers, MPIDR and the IRQ line, exceptions.cpp exception entry, firmware_calls.cpp PSCI and semihosting,
 // devices.cpp the MMIO devices and Unicorn's hook trampolines). Internal to lockstep_unicorn.
 
+#include <sys/mman.h>
 #include <unicorn/unicorn.h>
 
 #include <chrono>
@@ -47,6 +48,39 @@ struct Timer {
   bool asserted(std::uint64_t now) const { return firing(now) && !(ctl & 2); }
 };
 
+/// Guest RAM: anonymous memory the kernel zero-fills on first touch, so a machine pays for the
+/// pages its guest uses and not for the whole size (a zero-filled vector of 256 MiB cost more
+/// page faults than the self-test's whole run).
+class GuestRam {
+ public:
+  GuestRam() = default;
+  ~GuestRam() { release(); }
+  GuestRam(const GuestRam&) = delete;
+  GuestRam& operator=(const GuestRam&) = delete;
+  bool allocate(std::size_t bytes) {
+    release();
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return false;
+    data_ = static_cast<std::uint8_t*>(p);
+    size_ = bytes;
+    return true;
+  }
+  std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void release() {
+    if (data_ != nullptr) munmap(data_, size_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// Why the block hook ended a slice early (or, under a debugger, asked the code hook to).
+enum class BlockAction : std::uint8_t { kNone, kEnd, kDeliverIrq };
+
 class Machine;
 
 struct Cpu {
@@ -57,6 +91,10 @@ struct Cpu {
   std::uint64_t clock = 0;     ///< Instructions retired (virtual time) at the slice start.
   std::uint64_t in_slice = 0;  ///< Instructions counted in the current slice.
   std::uint64_t budget = 0;
+  bool stop_next_block = false;  ///< A wfi/wfe ends the slice: stop before the block after it.
+  /// Blocks that end at or before this in_slice need no check (no budget end, no timer due, IRQ
+  /// line low): the block hook only counts them. 0 whenever something changed (see on_block).
+  std::uint64_t quiet_until = 0;
   bool spun = false;               ///< Ended its slice at yield/wfe/wfi.
   bool pct_waiting = false;        ///< PCT passes over it until the round ends (see run_slice).
   std::uint32_t round_slices = 0;  ///< Slices it ran in PCT's current round.
@@ -65,7 +103,7 @@ struct Cpu {
   bool irq_cached = false;
   // Under a debugger only (the code hook counts instructions there):
   std::uint64_t executed = 0;     ///< Instructions executed.
-  bool end_pending = false;       ///< The block hook ended the slice; the code hook stops it.
+  BlockAction pending = BlockAction::kNone;  ///< What the block hook asked the code hook to do.
   bool resume_mid_block = false;  ///< Resumed inside a block the block hook has counted.
   std::uint64_t block_end = 0;    ///< End address of the block the block hook counted last.
   std::uint64_t now() const { return clock + in_slice; }
@@ -136,21 +174,43 @@ class Machine final : public GuestView {
     if (debug_ == nullptr) {
       uc_emu_stop(c.uc);
     } else {
-      c.end_pending = true;
+      c.pending = BlockAction::kEnd;
+    }
+  }
+  /// Takes the IRQ before the block about to run, in the same slice: from the block hook itself
+  /// (writing PC there makes Unicorn leave the block unrun and go on at the new PC), or, under a
+  /// debugger, from the code hook at the block's first instruction.
+  void irq_before_block(Cpu& c, std::uint64_t addr) {
+    if (debug_ == nullptr) {
+      take_irq(c, addr);
+    } else {
+      c.pending = BlockAction::kDeliverIrq;
     }
   }
   /// Called before a translated block runs. Stopping here means the block does not run (its
   /// instructions are not counted); the first block of a slice always runs, so every slice
   /// makes progress.
-  void on_block(Cpu& c, std::uint64_t addr, std::uint32_t size);
+  void on_block(Cpu& c, std::uint64_t addr, std::uint32_t size) {
+    const std::uint64_t n = size / 4;
+    if (c.in_slice + n <= c.quiet_until) [[likely]] {
+      c.in_slice += n;
+      c.block_end = addr + size;
+      return;
+    }
+    on_block_checked(c, addr, size);
+  }
+  /// on_block when the block may end the slice or take an interrupt; sets quiet_until.
+  void on_block_checked(Cpu& c, std::uint64_t addr, std::uint32_t size);
   /// Under a debugger: before each instruction (breakpoints, steps, moments; debugger.cpp).
   void on_code(Cpu& c, std::uint64_t addr);
   bool debug_wants_stop(Cpu& c, std::uint64_t addr);
-  /// Unicorn returns from uc_emu_start right after a wfi (QEMU halts the vCPU): park it unless
-  /// an interrupt is already signalled. (Code hooks are avoided on purpose: with any
-  /// UC_HOOK_CODE installed, a stop from the block hook in 2.0.1 can rewind PC over executed
-  /// stores, which re-runs a store-exclusive and deadlocks a guest spinlock.)
-  void after_slice(Cpu& c);
+  /// A wfi or wfe, trapped (SCR_EL3.TWI/TWE) before it runs, PC at it. A wfi with an interrupt
+  /// signalled does not wait and the slice goes on; otherwise the slice ends there (a wfi parks
+  /// the CPU until an interrupt is signalled) and the next one starts after the instruction.
+  /// (Code hooks are avoided on purpose: with any UC_HOOK_CODE installed, a stop from the block
+  /// hook in 2.0.1 can rewind PC over executed stores, which re-runs a store-exclusive and
+  /// deadlocks a guest spinlock.)
+  void on_wait(Cpu& c, std::uint64_t pc, bool wfi);
   // PCT passes over a waiting CPU (pct.hpp). The machine cannot see which slices wrote memory,
   // so it cannot tell a yield-based spin from progress: a slice ending at wfi/wfe is a wait, and
   // a CPU that ran kPctRunLimit slices in the current round is treated as waiting too. The round
@@ -177,6 +237,8 @@ class Machine final : public GuestView {
   /// The address of a stub "clrex; b target", made once per target.
   std::uint64_t stub_for(std::uint64_t target);
   void deliver_irq(Cpu& c);
+  /// Enters the IRQ vector with ELR = pc (PSTATE.I clear, the line asserted: checked by the caller).
+  void take_irq(Cpu& c, std::uint64_t pc);
   // firmware_calls.cpp
   void psci(Cpu& c);
   void semihost(Cpu& c);
@@ -209,7 +271,7 @@ class Machine final : public GuestView {
   Prng rng_;
   GicV2 gic_;
   ElfImage image_;
-  std::vector<std::uint8_t> ram_;
+  GuestRam ram_;
   std::vector<std::uint8_t> stubs_;
   std::vector<std::uint64_t> stub_targets_;
   std::vector<Cpu> cpus_;

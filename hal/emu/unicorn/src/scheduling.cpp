@@ -9,8 +9,6 @@
 namespace lockstep::emu::unicorn {
 namespace {
 
-constexpr std::uint32_t kInsnWfi = 0xd503207f;      // Arm ARM C6.2.393 (WFI).
-constexpr std::uint32_t kInsnWfe = 0xd503205f;      // C6.2.392 (WFE).
 constexpr std::uint64_t kStopAddress = 0x3fffe800;  // Never mapped, never executed (FACTS: leak/retranslate).
 constexpr std::uint32_t kPctRunLimit = 8;
 
@@ -82,6 +80,7 @@ void Machine::run_slice(Cpu& c) {
                                    ? cfg_.slice_max
                                    : cfg_.slice_min + rng_.below(cfg_.slice_max - cfg_.slice_min + 1);
   c.in_slice = 0;
+  c.quiet_until = 0;
   c.spun = false;
   deliver_irq(c);
   c.budget = std::max<std::uint64_t>(1, std::min(length, until_timer(c)));
@@ -102,8 +101,7 @@ bool Machine::execute(Cpu& c) {
 }
 
 void Machine::end_slice(Cpu& c) {
-  c.end_pending = false;
-  after_slice(c);
+  c.pending = BlockAction::kNone;
   result_.instructions += c.in_slice;
   c.clock += c.in_slice;
   c.in_slice = 0;
@@ -117,7 +115,12 @@ void Machine::end_slice(Cpu& c) {
   }
 }
 
-void Machine::on_block(Cpu& c, std::uint64_t addr, std::uint32_t size) {
+void Machine::on_block_checked(Cpu& c, std::uint64_t addr, std::uint32_t size) {
+  if (c.stop_next_block) {  // The wfi/wfe that ended the slice ran; PC is past it.
+    c.stop_next_block = false;
+    stop_before_block(c);
+    return;
+  }
   if (c.resume_mid_block) {
     // The rest of a block counted before a debugger stopped inside it; only a translation that
     // reaches past that block's end brings new instructions.
@@ -134,30 +137,44 @@ void Machine::on_block(Cpu& c, std::uint64_t addr, std::uint32_t size) {
     return;
   }
   // An interrupt signalled while the guest had IRQs masked is taken as soon as it unmasks:
-  // QEMU ends a block after every DAIF write, so checking at block starts is enough.
+  // QEMU ends a block after every DAIF write, so checking at block starts is enough. It is taken
+  // in the same slice (the slice's length is the seed's, not the interrupt's).
   if (c.in_slice != 0 && irq_line(c)) {
     std::uint64_t pstate = 0;
     uc_reg_read(c.uc, UC_ARM64_REG_PSTATE, &pstate);
     if (!(pstate & kPstateIrqMask)) {
-      stop_before_block(c);
+      irq_before_block(c, addr);
       return;
     }
   }
   c.in_slice += n;
   c.block_end = addr + size;
+  // Until the budget ends or a timer comes due, with the line low, no block needs the checks
+  // above: the same blocks pass them, so the schedule does not depend on this shortcut.
+  const bool line = irq_line(c);
+  c.quiet_until = line || c.stop_next_block ? 0 : std::min(c.budget, c.timer_due - c.clock);
 }
 
-void Machine::after_slice(Cpu& c) {
-  if (stopped_ || c.state != CpuState::kRunnable) return;
-  std::uint64_t pc = 0;
-  std::uint32_t insn = 0;
-  uc_reg_read(c.uc, UC_ARM64_REG_PC, &pc);
-  if (uc_mem_read(c.uc, pc - 4, &insn, sizeof insn) != UC_ERR_OK) return;
-  if (insn != kInsnWfi && insn != kInsnWfe) return;
-  if (c.in_slice >= c.budget) return;  // Stopped by the budget, not by the wait.
-  c.spun = true;
+void Machine::on_wait(Cpu& c, std::uint64_t pc, bool wfi) {
+  const std::uint64_t next = pc + 4;
   update_timers(c);
-  if (insn == kInsnWfi && !gic_.irq_asserted(c.id)) c.state = CpuState::kParked;
+  if (wfi && gic_.irq_asserted(c.id)) {  // Arm ARM D1.16.2: a wfi with an interrupt pending does not wait.
+    std::uint64_t pstate = 0;
+    uc_reg_read(c.uc, UC_ARM64_REG_PSTATE, &pstate);
+    if (pstate & kPstateIrqMask) {
+      uc_reg_write(c.uc, UC_ARM64_REG_PC, &next);
+    } else {
+      take_irq(c, next);
+    }
+    return;
+  }
+  // The slice ends after the instruction. A PC write in a hook makes Unicorn go on (a stop made
+  // with it is dropped), so the stop is made before the next block, in both modes alike.
+  c.spun = true;
+  if (wfi) c.state = CpuState::kParked;
+  c.stop_next_block = true;
+  c.quiet_until = 0;
+  uc_reg_write(c.uc, UC_ARM64_REG_PC, &next);
 }
 
 void Machine::note_pct_slice(Cpu& c) {
