@@ -1,6 +1,7 @@
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 #include <lockstep/core/spinlock.hpp>
 #include <lockstep/emu/debug_hook.hpp>
 #include <lockstep/sim/debug_watch.hpp>

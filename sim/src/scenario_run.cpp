@@ -1,6 +1,6 @@
+#include <fmt/format.h>
 #include <sys/mman.h>
 
-#include <fmt/format.h>
 #include <lockstep/core/cpu.hpp>
 #include <lockstep/core/ipi.hpp>
 #include <lockstep/core/lockdep.hpp>

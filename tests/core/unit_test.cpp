@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <vector>
-
 #include <lockstep/core/cpu.hpp>
 #include <lockstep/core/ipi.hpp>
 #include <lockstep/core/print.hpp>
@@ -17,6 +15,7 @@
 #include <lockstep/sim/scenario.hpp>
 #include <lockstep/sim/scenario_run.hpp>
 #include <string>
+#include <vector>
 
 namespace lockstep::core {
 namespace {
@@ -110,8 +109,10 @@ TEST(BalanceCandidates, HintFirstThenTheGroupThenAWindowElsewhere) {
   const auto c = candidates(9, 1024, 700, 696);
   ASSERT_EQ(c.size(), 1u + kBalanceGroupCpus + kBalanceSampleCpus - 1);  // 700 is in the window too.
   EXPECT_EQ(c[0], 700u);
-  EXPECT_EQ(std::vector<hal::CpuId>(c.begin() + 1, c.begin() + 9), (std::vector<hal::CpuId>{8, 9, 10, 11, 12, 13, 14, 15}));
-  EXPECT_EQ(std::vector<hal::CpuId>(c.begin() + 9, c.end()), (std::vector<hal::CpuId>{696, 697, 698, 699, 701, 702, 703}));
+  EXPECT_EQ(std::vector<hal::CpuId>(c.begin() + 1, c.begin() + 9),
+            (std::vector<hal::CpuId>{8, 9, 10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(std::vector<hal::CpuId>(c.begin() + 9, c.end()),
+            (std::vector<hal::CpuId>{696, 697, 698, 699, 701, 702, 703}));
 }
 
 TEST(BalanceCandidates, BoundedAndDistinctAtAnySize) {

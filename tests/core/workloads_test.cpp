@@ -22,8 +22,8 @@ struct Case {
 };
 
 std::string repro(const Case& c, std::uint64_t seed) {
-  return "lockstep run --scenario " + c.scenario + " --cpus " + std::to_string(c.cpus) + " --seed " + std::to_string(seed) +
-         " --strategy " + std::string(emu::to_string(c.strategy)) + " --memory-model " +
+  return "lockstep run --scenario " + c.scenario + " --cpus " + std::to_string(c.cpus) + " --seed " +
+         std::to_string(seed) + " --strategy " + std::string(emu::to_string(c.strategy)) + " --memory-model " +
          std::string(emu::to_string(c.model));
 }
 

@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdio>
 #include <lockstep/emu/machine.hpp>
 #include <lockstep/hal/hal.hpp>
-#include <cstdio>
 #include <set>
 #include <string>
 #include <utility>

@@ -1,19 +1,20 @@
 // The GDB stub: the protocol's framing, its commands on a small SMP guest, its error replies to
 // malformed packets (over TCP too), and a bounded fuzz of random packets and bytes.
 
+// clang-format off
 #include <utility>  // Before Asio (FACTS: Boost 1.74 under C++20).
-
-#include <boost/asio.hpp>
+// clang-format on
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
+#include <condition_variable>
 #include <lockstep/emu/prng.hpp>
 #include <lockstep/sim/gdb_rsp.hpp>
 #include <lockstep/sim/gdb_server.hpp>
 #include <lockstep/sim/gdb_stub.hpp>
-#include <string>
-#include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -150,9 +151,29 @@ TEST(GdbStub, FuzzedPacketsNeverCrashTheStub) {
   // Random commands with random arguments, then random bytes through the framing: bounded
   // counts, so a few seconds. Every reply must be a payload the framing can carry.
   emu::Prng rng(42);
-  constexpr std::string_view kHeads[] = {"m", "M", "g", "G", "p", "P", "Z0,", "z0,", "Z1,", "H", "T", "q", "Q",
-                                         "qXfer:features:read:target.xml:", "qThreadExtraInfo,", "qRcmd,", "s",
-                                         "bs", "v", "X", "?", "c", "bc"};
+  constexpr std::string_view kHeads[] = {"m",
+                                         "M",
+                                         "g",
+                                         "G",
+                                         "p",
+                                         "P",
+                                         "Z0,",
+                                         "z0,",
+                                         "Z1,",
+                                         "H",
+                                         "T",
+                                         "q",
+                                         "Q",
+                                         "qXfer:features:read:target.xml:",
+                                         "qThreadExtraInfo,",
+                                         "qRcmd,",
+                                         "s",
+                                         "bs",
+                                         "v",
+                                         "X",
+                                         "?",
+                                         "c",
+                                         "bc"};
   constexpr char kAlphabet[] = "0123456789abcdefABCDEFxyz,:;=-#$}*";
   uc::Debugger d(guest(2));
   Stub stub(d);

@@ -2,10 +2,11 @@
 // point (atomic operation, HAL call, spin) a seeded strategy decides which vCPU runs next.
 // Time is virtual: each vCPU's clock advances by the cost model, never by host time.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
 #include <lockstep/emu/debug_hook.hpp>
 #include <lockstep/emu/machine.hpp>
 #include <lockstep/emu/pct.hpp>
@@ -61,7 +62,10 @@ struct VCpu {
 class DetEngine final : public detail::Engine {
  public:
   DetEngine(const MachineConfig& config, RunResult& result)
-      : cfg_(config), result_(result), sched_rng_(config.seed), fault_rng_(config.seed ^ 0x5eed'fa17'0000'0001ULL),
+      : cfg_(config),
+        result_(result),
+        sched_rng_(config.seed),
+        fault_rng_(config.seed ^ 0x5eed'fa17'0000'0001ULL),
         memory_rng_(config.seed ^ 0x5eed'0000'7500'0001ULL) {
     tso_ = config.memory_model == MemoryModel::kTso;
     n_ = std::max<CpuId>(1, std::min<CpuId>(config.cpus, hal::kMaxCpus));
@@ -138,7 +142,8 @@ class DetEngine final : public detail::Engine {
     me.hot.cycles += cost;
     me.last_op = op;
     ++me.steps;
-    if (++steps_ > step_check_) [[unlikely]] step_check(me);
+    if (++steps_ > step_check_) [[unlikely]]
+      step_check(me);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
     const bool spinning = kind == Point::kSpin;
     if (!spinning) {
@@ -600,7 +605,7 @@ class DetEngine final : public detail::Engine {
   RunResult& result_;
   Prng sched_rng_;
   Prng fault_rng_;
-  Prng memory_rng_;    // The tso model's drain decisions: apart, so the schedule's draws stay as they are.
+  Prng memory_rng_;  // The tso model's drain decisions: apart, so the schedule's draws stay as they are.
   bool tso_ = false;
   CpuId n_ = 0;
   std::unique_ptr<VCpu[]> cpus_;

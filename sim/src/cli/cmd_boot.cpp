@@ -3,6 +3,9 @@
 // either way; the trace from the serial dump (QEMU) or straight from guest memory (Unicorn).
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+
 #include <lockstep/emu/unicorn/kernel_trace.hpp>
 #include <lockstep/emu/unicorn/machine.hpp>
 #include <lockstep/sim/boot.hpp>
@@ -12,8 +15,6 @@
 #include <lockstep/sim/trace_file.hpp>
 #include <memory>
 #include <optional>
-#include <signal.h>
-#include <sys/stat.h>
 
 #include "common.hpp"
 #include "gdb_session.hpp"
@@ -215,10 +216,12 @@ Action add_boot(CLI::App& app, const Context& ctx) {
       std::vector<std::uint64_t> numbers;
       for (auto& records : per_cpu) number_locks(records, numbers);
     }
-    for (const auto& w : r.workloads) fmt::print("  {:<16} {}{}\n", w.name, w.passed ? "PASS" : "FAIL ", w.passed ? "" : w.reason);
+    for (const auto& w : r.workloads)
+      fmt::print("  {:<16} {}{}\n", w.name, w.passed ? "PASS" : "FAIL ", w.passed ? "" : w.reason);
     fmt::print("{}: {} on {} ({} {} CPUs, {} online), {:.2f} s\n", r.passed() ? "PASS" : "FAIL", r.passed() ? "self-test" : r.reason,
                f->machine, f->cpus, f->arch, r.online, r.seconds);
-    if (!r.passed() && f->machine == "unicorn") print_unicorn_reproduce(ctx, f->cpus, f->seed, f->strategy, kernel_flag);
+    if (!r.passed() && f->machine == "unicorn")
+      print_unicorn_reproduce(ctx, f->cpus, f->seed, f->strategy, kernel_flag);
     if (!f->trace.empty()) {
       if (per_cpu.empty()) throw InputError("the run produced no trace to write");
       write_boot_trace(*f, per_cpu, lost, r, hash);

@@ -4,6 +4,7 @@
 // behind a GDB stub with every vCPU a thread and reverse execution (debug_unicorn.cpp).
 
 #include <fmt/format.h>
+
 #include <lockstep/sim/atomic_file.hpp>
 #include <memory>
 
@@ -18,9 +19,10 @@ UnicornDebugFlags unicorn_flags(const DebugFlags& f, const CLI::App& cmd, const 
   for (const char* engine_only : {"--scenario", "--stop-at", "--stop-at-event", "--stop-at-failure", "--schedule",
                                   "--faults", "--pct-horizon", "--max-steps", "--max-cycles"})
     if (cmd.get_option(engine_only)->count() > 0)
-      throw InputError(fmt::format("{} is for the deterministic engine: on the Unicorn machine gdb stops the kernel "
-                                   "(breakpoints, stepi, reverse-stepi)",
-                                   engine_only));
+      throw InputError(
+          fmt::format("{} is for the deterministic engine: on the Unicorn machine gdb stops the kernel "
+                      "(breakpoints, stepi, reverse-stepi)",
+                      engine_only));
   UnicornDebugFlags u = extra;
   u.cpus = f.machine.cpus;
   u.seed = f.machine.seed;
@@ -43,7 +45,8 @@ Action add_debug(CLI::App& app, const Context& ctx) {
   auto f = std::make_shared<DebugFlags>();
   auto u = std::make_shared<UnicornDebugFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "debug", "Debug a seed's run in gdb with every vCPU in view, stepping backward by re-running (docs/DEBUGGING.md)");
+      "debug",
+      "Debug a seed's run in gdb with every vCPU in view, stepping backward by re-running (docs/DEBUGGING.md)");
   add_machine_flags(*cmd, f->machine, true, false, false);
   cmd->add_option("--machine", f->kind,
                   "det: the deterministic engine running --scenario, under gdb; unicorn: the arm64 kernel image "

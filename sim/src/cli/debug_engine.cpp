@@ -3,16 +3,17 @@
 // run is first made here, in this process, to check that it reaches the stop and to turn an
 // event into its scheduling point: the run is a function of its flags, so gdb's run is the same.
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <climits>
-#include <cstring>
 #include <cstdlib>
-#include <fmt/format.h>
+#include <cstring>
 #include <lockstep/sim/atomic_file.hpp>
 #include <lockstep/sim/debug_watch.hpp>
 #include <lockstep/sim/repro.hpp>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 #include "debug.hpp"

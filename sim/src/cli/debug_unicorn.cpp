@@ -5,6 +5,7 @@
 #include "debug_unicorn.hpp"
 
 #include <fmt/format.h>
+
 #include <lockstep/emu/unicorn/debugger.hpp>
 #include <lockstep/sim/atomic_file.hpp>
 #include <lockstep/sim/boot.hpp>

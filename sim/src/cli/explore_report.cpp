@@ -1,7 +1,8 @@
 #include <fmt/format.h>
+
 #include <lockstep/sim/atomic_file.hpp>
-#include <lockstep/sim/repro.hpp>
 #include <lockstep/sim/report_lines.hpp>
+#include <lockstep/sim/repro.hpp>
 
 #include "common.hpp"
 #include "explore.hpp"

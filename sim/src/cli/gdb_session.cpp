@@ -1,13 +1,13 @@
 #include "gdb_session.hpp"
 
 #include <fmt/format.h>
-#include <lockstep/sim/repro.hpp>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <lockstep/sim/repro.hpp>
 #include <utility>
 #include <vector>
 
@@ -26,8 +26,8 @@ std::string GdbSession::command(const std::string& then) const {
 
 bool GdbSession::start_batch(const std::string& script) {
   const std::string target = fmt::format("target remote 127.0.0.1:{}", port_);
-  std::vector<std::string> args = {gdb_, "--batch", "-nx", "-ex", "set tcp connect-timeout 30",
-                                   "-ex", target,   "-x",  script, elf_};
+  std::vector<std::string> args = {gdb_,  "--batch", "-nx", "-ex",  "set tcp connect-timeout 30",
+                                   "-ex", target,    "-x",  script, elf_};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -2,10 +2,10 @@
 // gdb (or gdb-multiarch) attached to a stub on 127.0.0.1: the command a user types, or a batch
 // script lockstep runs itself (the tests' way in), waited for with a bound.
 
-#include <cstdint>
-#include <string>
 #include <sys/types.h>
 
+#include <cstdint>
+#include <string>
 #include <utility>
 
 namespace lockstep::sim::cli {

@@ -84,7 +84,8 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with
   cmd.add_option("--memory-model", f.memory_model,
                  "The deterministic engine's memory model: sc (sequentially consistent) or tso (x86-TSO: a "
                  "store buffer per vCPU, drained at seeded moments and by barriers)")
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(emu::kMemoryModelNames), std::end(emu::kMemoryModelNames))))
+      ->check(
+          CLI::IsMember(std::vector<std::string>(std::begin(emu::kMemoryModelNames), std::end(emu::kMemoryModelNames))))
       ->capture_default_str();
   if (with_engine)
     cmd.add_option("--engine", f.engine, "det (deterministic, default) or parallel (host threads, not reproducible)")

@@ -1,5 +1,6 @@
-#include <cstdlib>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include "common.hpp"
 

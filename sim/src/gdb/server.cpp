@@ -2,12 +2,13 @@
 // io_context for at most the timeout; while the machine runs, the socket is polled for gdb's
 // Ctrl-C between slices.
 
+// clang-format off
 #include <utility>  // Before Asio (FACTS: Boost 1.74 under C++20).
-
-#include <boost/asio.hpp>
+// clang-format on
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/asio.hpp>
 #include <lockstep/sim/gdb_rsp.hpp>
 #include <lockstep/sim/gdb_server.hpp>
 #include <lockstep/sim/gdb_stub.hpp>
@@ -62,7 +63,8 @@ class Connection {
  private:
   void answer(const Incoming& in) {
     switch (in.kind) {
-      case Incoming::kInterrupt: return;  // Nothing runs between packets.
+      case Incoming::kInterrupt:
+        return;  // Nothing runs between packets.
       case Incoming::kBadPacket:
         ++result_.bad_packets;
         send("-");
@@ -72,12 +74,14 @@ class Connection {
         ack();
         send(frame("E16"));
         return;
-      case Incoming::kPacket: break;
+      case Incoming::kPacket:
+        break;
     }
     ++result_.packets;
     ack();
     std::vector<std::string> notices;
-    const std::string reply = stub_.handle(in.payload, [this] { return interrupted(); }, notices);
+    const std::string reply = stub_.handle(
+        in.payload, [this] { return interrupted(); }, notices);
     for (const std::string& n : notices) send(frame(n));
     if (in.payload != "k") send(frame(reply));  // `k` has no reply.
   }

@@ -64,21 +64,34 @@ std::string Stub::handle(std::string_view p, const uc::StopPoll& poll, std::vect
   if (p.empty()) return "";
   const std::string_view args = p.substr(1);
   switch (p[0]) {
-    case '?': return last_stop_;
-    case 'g': return registers(regs_cpu_);
-    case 'G': return write_registers(args);
-    case 'p': return read_register(args);
-    case 'P': return write_register(args);
-    case 'm': return read_memory(args);
-    case 'M': return write_memory(args);
-    case 'Z': return breakpoint(args, true);
-    case 'z': return breakpoint(args, false);
-    case 'H': return select_thread(args);
-    case 'T': return cpu_of(args) >= 0 ? "OK" : std::string(kBadArgument);  // Every vCPU is a thread, on or off.
+    case '?':
+      return last_stop_;
+    case 'g':
+      return registers(regs_cpu_);
+    case 'G':
+      return write_registers(args);
+    case 'p':
+      return read_register(args);
+    case 'P':
+      return write_register(args);
+    case 'm':
+      return read_memory(args);
+    case 'M':
+      return write_memory(args);
+    case 'Z':
+      return breakpoint(args, true);
+    case 'z':
+      return breakpoint(args, false);
+    case 'H':
+      return select_thread(args);
+    case 'T':
+      return cpu_of(args) >= 0 ? "OK" : std::string(kBadArgument);  // Every vCPU is a thread, on or off.
     case 'c':
-    case 'C': return stop_reply(debugger_.resume(poll), notices);
+    case 'C':
+      return stop_reply(debugger_.resume(poll), notices);
     case 's':
-    case 'S': return stop_reply(debugger_.step(step_cpu_, poll), notices);
+    case 'S':
+      return stop_reply(debugger_.step(step_cpu_, poll), notices);
     case 'b':
       if (p == "bs") return stop_reply(debugger_.reverse_step(step_cpu_), notices);
       if (p == "bc") return stop_reply(debugger_.reverse_resume(), notices);
@@ -90,14 +103,16 @@ std::string Stub::handle(std::string_view p, const uc::StopPoll& poll, std::vect
       finished_ = true;
       return "OK";
     case 'q':
-    case 'Q': return query(p, notices);
+    case 'Q':
+      return query(p, notices);
     case 'v':
       if (starts(p, "vKill")) {
         finished_ = true;
         return "OK";
       }
       return "";  // vCont, vMustReplyEmpty, vFile...: gdb falls back to Hc with s and c.
-    default: return "";
+    default:
+      return "";
   }
 }
 
@@ -147,8 +162,9 @@ std::string Stub::monitor(std::string_view hex, std::vector<std::string>& notice
     for (std::uint32_t c = 0; c < debugger_.cpus(); ++c)
       text += fmt::format("vCPU {} (thread {}): {:<18} {:>12} instructions  pc {:#x}\n", c, c + 1,
                           debugger_.cpu_state(c), debugger_.executed(c), debugger_.registers(c)[uc::kRegPc]);
-    text += fmt::format("{} re-executions of the seed so far; {} writes by the debugger (reverse execution drops them)\n",
-                        debugger_.reexecutions(), edits_);
+    text +=
+        fmt::format("{} re-executions of the seed so far; {} writes by the debugger (reverse execution drops them)\n",
+                    debugger_.reexecutions(), edits_);
   } else {
     text = "lockstep monitor commands: vcpus (every vCPU's state, instruction count and pc)\n";
   }
@@ -161,10 +177,18 @@ std::string Stub::stop_reply(const uc::DebugStop& s, std::vector<std::string>& n
   console_notices(debugger_.take_console(), notices);
   const std::string thread = fmt::format("thread:{:x};", s.cpu + 1);
   switch (s.kind) {
-    case uc::StopKind::kBreakpoint: last_stop_ = "T05" + thread + (swbreak_ ? "swbreak:;" : ""); break;
-    case uc::StopKind::kStep: last_stop_ = "T05" + thread; break;
-    case uc::StopKind::kInterrupted: last_stop_ = "T02" + thread; break;
-    case uc::StopKind::kBeginning: last_stop_ = "T05replaylog:begin;" + thread; break;
+    case uc::StopKind::kBreakpoint:
+      last_stop_ = "T05" + thread + (swbreak_ ? "swbreak:;" : "");
+      break;
+    case uc::StopKind::kStep:
+      last_stop_ = "T05" + thread;
+      break;
+    case uc::StopKind::kInterrupted:
+      last_stop_ = "T02" + thread;
+      break;
+    case uc::StopKind::kBeginning:
+      last_stop_ = "T05replaylog:begin;" + thread;
+      break;
     case uc::StopKind::kEnded: {
       const uc::Result& r = debugger_.result();
       notices.push_back("O" + to_hex(fmt::format("lockstep: the machine stopped: {}\n", r.report)));

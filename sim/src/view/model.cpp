@@ -207,7 +207,8 @@ std::string debug_command(const TraceConfig& c, const std::string& program, std:
   } catch (const std::exception&) {
     return {};
   }
-  return debug_command(program, o, default_schedule_file(o), {"--stop-at-event", fmt::format("record:{}:{}", cpu, record)});
+  return debug_command(program, o, default_schedule_file(o),
+                       {"--stop-at-event", fmt::format("record:{}:{}", cpu, record)});
 }
 
 namespace {
@@ -459,8 +460,9 @@ json event_json(const TraceModel& m, std::uint32_t cpu, std::uint64_t index, con
             {"description", describe_record(r)},
             {"run_command", run_command(m.config, names.program)},
             {"debug_command", debug_command(m.config, names.program, cpu, m.lanes[cpu].lost + index)},
-            {"replay_command", m.live || file.empty() ? std::string()
-                                                      : fmt::format("{} replay {}", shell_quote(names.program), shell_quote(file))},
+            {"replay_command", m.live || file.empty()
+                                   ? std::string()
+                                   : fmt::format("{} replay {}", shell_quote(names.program), shell_quote(file))},
             {"position", fmt::format("event #{} of cpu {} at virtual time {}: the run is deterministic, so a re-run "
                                      "with this command reproduces every event up to and including this one",
                                      index, cpu, r.time)}};

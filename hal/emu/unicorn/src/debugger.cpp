@@ -2,10 +2,9 @@
 // slices, counted by the same block hook); a code hook adds the stops. Reverse execution is
 // re-execution: a fresh machine runs the seed again to the moment wanted.
 
-#include <lockstep/emu/unicorn/debugger.hpp>
-
 #include <algorithm>
 #include <cstring>
+#include <lockstep/emu/unicorn/debugger.hpp>
 #include <utility>
 
 #include "machine_state.hpp"
@@ -14,11 +13,11 @@ namespace lockstep::emu::unicorn {
 namespace {
 
 constexpr uc_arm64_reg kCoreRegs[kCoreRegisters] = {
-    UC_ARM64_REG_X0,  UC_ARM64_REG_X1,  UC_ARM64_REG_X2,  UC_ARM64_REG_X3,  UC_ARM64_REG_X4,  UC_ARM64_REG_X5,
-    UC_ARM64_REG_X6,  UC_ARM64_REG_X7,  UC_ARM64_REG_X8,  UC_ARM64_REG_X9,  UC_ARM64_REG_X10, UC_ARM64_REG_X11,
-    UC_ARM64_REG_X12, UC_ARM64_REG_X13, UC_ARM64_REG_X14, UC_ARM64_REG_X15, UC_ARM64_REG_X16, UC_ARM64_REG_X17,
-    UC_ARM64_REG_X18, UC_ARM64_REG_X19, UC_ARM64_REG_X20, UC_ARM64_REG_X21, UC_ARM64_REG_X22, UC_ARM64_REG_X23,
-    UC_ARM64_REG_X24, UC_ARM64_REG_X25, UC_ARM64_REG_X26, UC_ARM64_REG_X27, UC_ARM64_REG_X28, UC_ARM64_REG_X29,
+    UC_ARM64_REG_X0,  UC_ARM64_REG_X1,  UC_ARM64_REG_X2,  UC_ARM64_REG_X3,    UC_ARM64_REG_X4,  UC_ARM64_REG_X5,
+    UC_ARM64_REG_X6,  UC_ARM64_REG_X7,  UC_ARM64_REG_X8,  UC_ARM64_REG_X9,    UC_ARM64_REG_X10, UC_ARM64_REG_X11,
+    UC_ARM64_REG_X12, UC_ARM64_REG_X13, UC_ARM64_REG_X14, UC_ARM64_REG_X15,   UC_ARM64_REG_X16, UC_ARM64_REG_X17,
+    UC_ARM64_REG_X18, UC_ARM64_REG_X19, UC_ARM64_REG_X20, UC_ARM64_REG_X21,   UC_ARM64_REG_X22, UC_ARM64_REG_X23,
+    UC_ARM64_REG_X24, UC_ARM64_REG_X25, UC_ARM64_REG_X26, UC_ARM64_REG_X27,   UC_ARM64_REG_X28, UC_ARM64_REG_X29,
     UC_ARM64_REG_X30, UC_ARM64_REG_SP,  UC_ARM64_REG_PC,  UC_ARM64_REG_PSTATE};
 
 // Between polls the machine runs this many slices (a few milliseconds at most).

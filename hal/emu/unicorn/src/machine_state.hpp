@@ -102,10 +102,10 @@ struct Cpu {
   std::uint64_t timer_due = 0;  ///< When the cached IRQ line must be recomputed (0: now).
   bool irq_cached = false;
   // Under a debugger only (the code hook counts instructions there):
-  std::uint64_t executed = 0;     ///< Instructions executed.
+  std::uint64_t executed = 0;                ///< Instructions executed.
   BlockAction pending = BlockAction::kNone;  ///< What the block hook asked the code hook to do.
-  bool resume_mid_block = false;  ///< Resumed inside a block the block hook has counted.
-  std::uint64_t block_end = 0;    ///< End address of the block the block hook counted last.
+  bool resume_mid_block = false;             ///< Resumed inside a block the block hook has counted.
+  std::uint64_t block_end = 0;               ///< End address of the block the block hook counted last.
   std::uint64_t now() const { return clock + in_slice; }
 };
 
@@ -119,8 +119,8 @@ struct DebugControl {
   std::int64_t skip_cpu = kNone;           ///< Resuming at a breakpoint: not a hit again.
   std::int64_t step_cpu = kNone;           ///< Stop once it has executed step_until instructions.
   std::uint64_t step_until = 0;
-  std::int64_t moment_cpu = kNone;         ///< Stop when it is about to execute instruction number
-  std::uint64_t moment_executed = 0;       ///<   moment_executed (0-based).
+  std::int64_t moment_cpu = kNone;                ///< Stop when it is about to execute instruction number
+  std::uint64_t moment_executed = 0;              ///<   moment_executed (0-based).
   std::uint64_t total_limit = ~std::uint64_t{0};  ///< Stop before the machine's instruction number this.
   struct Hit {
     std::uint32_t cpu;
@@ -281,8 +281,8 @@ class Machine final : public GuestView {
   std::uint32_t last_ = 0;
   bool stopped_ = false;
   DebugControl* debug_ = nullptr;
-  Cpu* open_slice_ = nullptr;           ///< A slice a debugger stopped inside.
-  std::uint64_t executed_total_ = 0;    ///< Under a debugger: instructions executed, all CPUs.
+  Cpu* open_slice_ = nullptr;         ///< A slice a debugger stopped inside.
+  std::uint64_t executed_total_ = 0;  ///< Under a debugger: instructions executed, all CPUs.
   std::chrono::steady_clock::time_point started_{};
 };
 
