@@ -656,6 +656,11 @@ bool det_tso_forward(const void* location, void* out, std::uint8_t size) noexcep
   return det().tso_forward(location, out, size);
 }
 void det_tso_drain() noexcept { det().drain_current(); }
+void det_fence(bool full) noexcept {
+  DetEngine& e = det();
+  e.point(e.costs().atomic_op, "fence", Point::kOther);
+  if (full) e.drain_current();
+}
 [[gnu::flatten]] void det_relax() noexcept {
   DetEngine& e = det();
   e.point(e.costs().relax, "relax", Point::kSpin);

@@ -1,6 +1,7 @@
 #pragma once
 // CPU identity, topology and the small per-CPU operations every spin and wait loop needs.
 
+#include <atomic>
 #include <lockstep/hal/types.hpp>
 #include <span>
 
@@ -24,6 +25,12 @@ std::span<const CpuDescriptor> platform_cpus() noexcept;
 /// deterministic engine it is a scheduling point that tells the scheduler this CPU is waiting;
 /// on every back end a pending, enabled interrupt may be delivered inside it.
 inline void relax() noexcept;
+
+/// A memory barrier: this CPU's accesses before it are ordered with those after it as
+/// std::atomic_thread_fence(order) orders them (x86-64: `mfence` for seq_cst, nothing else;
+/// arm64: `dmb ish`/`dmb ishld`). Any context; never blocks. On the deterministic engine it is a
+/// scheduling point, and under the tso memory model a seq_cst fence drains the store buffer.
+inline void fence(std::memory_order order) noexcept;
 
 /// Monotonic per-CPU cycle counter. Any context; never blocks. Not ordered with memory accesses.
 inline Cycles cycle_counter() noexcept;

@@ -21,5 +21,6 @@
 
 namespace lockstep::hal {
 static_assert(noexcept(current_cpu_id()) && noexcept(relax()) && noexcept(cycle_counter()));
+static_assert(noexcept(fence(std::memory_order_seq_cst)));
 static_assert(noexcept(irq_save_disable()) && noexcept(irq_enabled()) && noexcept(percpu_base()));
 }  // namespace lockstep::hal

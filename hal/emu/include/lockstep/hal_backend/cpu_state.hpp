@@ -48,6 +48,8 @@ void det_irq_enabled() noexcept;
 void det_tso_store(void* location, const void* value, std::uint8_t size) noexcept;
 bool det_tso_forward(const void* location, void* out, std::uint8_t size) noexcept;
 void det_tso_drain() noexcept;
+/// hal::fence on the deterministic engine: a scheduling point; `full` (seq_cst) drains under tso.
+void det_fence(bool full) noexcept;
 
 // Parallel engine slow paths (hal/emu/src/parallel_engine.cpp).
 void par_relax() noexcept;

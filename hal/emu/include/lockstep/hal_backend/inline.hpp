@@ -2,6 +2,7 @@
 // Emulated machines: the hot HAL functions. Each reads the vCPU this host thread runs.
 
 // The contract's declarations (with their attributes) come before these definitions.
+#include <atomic>
 #include <lockstep/hal/cpu.hpp>
 #include <lockstep/hal/irq.hpp>
 #include <lockstep/hal/percpu.hpp>
@@ -24,6 +25,14 @@ inline void relax() noexcept {
     _mm_pause();
 #endif
     emu::detail::par_relax();
+  }
+}
+
+inline void fence(std::memory_order order) noexcept {
+  if (emu::detail::tl_det) {
+    emu::detail::det_fence(order == std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(order);
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // arm64: the hot HAL functions, each a few instructions.
 
+#include <atomic>
 #include <cstdint>
 // The contract's declarations (with their attributes) come before these definitions.
 #include <lockstep/hal/cpu.hpp>
@@ -25,6 +26,9 @@ inline baremetal::CpuLocal* cpu_local() noexcept {
 inline CpuId current_cpu_id() noexcept { return arm64::cpu_local()->id; }
 
 inline void relax() noexcept { asm volatile("yield" ::: "memory"); }
+
+/// The compiler emits the architecture's barrier for the order (the contract's table).
+inline void fence(std::memory_order order) noexcept { std::atomic_thread_fence(order); }
 
 /// CNTVCT_EL0: counts at the generic timer's frequency (CNTFRQ_EL0), not CPU cycles.
 inline Cycles cycle_counter() noexcept {

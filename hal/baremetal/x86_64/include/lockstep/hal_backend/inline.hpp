@@ -1,6 +1,7 @@
 #pragma once
 // x86_64: the hot HAL functions, each a few instructions.
 
+#include <atomic>
 #include <cstdint>
 // The contract's declarations (with their attributes) come before these definitions.
 #include <lockstep/hal/cpu.hpp>
@@ -29,6 +30,9 @@ inline CpuId current_cpu_id() noexcept {
 }
 
 inline void relax() noexcept { __builtin_ia32_pause(); }
+
+/// The compiler emits the architecture's barrier for the order (the contract's table).
+inline void fence(std::memory_order order) noexcept { std::atomic_thread_fence(order); }
 
 inline Cycles cycle_counter() noexcept { return __builtin_ia32_rdtsc(); }
 
