@@ -64,6 +64,43 @@ void mp_first(void*) {
   while (g_done.load(std::memory_order_relaxed) == 0) hal::relax();
 }
 
+// Load buffering: each CPU loads, then stores what the other loads. r0 = r1 = 1 would need a
+// load to see a store that comes after the other CPU's load in its own program: TSO never
+// reorders a load with a later store (SDM 8.2.3.3), nor does SC.
+void lb_second(hal::CpuId) {
+  g_r1 = g_y.load(std::memory_order_relaxed);
+  g_x.store(1, std::memory_order_relaxed);
+  g_done.store(1, std::memory_order_seq_cst);
+  hal::halt();
+}
+
+void lb_first(void*) {
+  (void)hal::start_cpu(1, lb_second, g_stack);
+  g_r0 = g_x.load(std::memory_order_relaxed);
+  g_y.store(1, std::memory_order_relaxed);
+  while (g_done.load(std::memory_order_relaxed) == 0) hal::relax();
+}
+
+// 2+2W: two stores each, to both locations, in opposite orders. The final x = y = 1 would need
+// each CPU's second store to be overwritten by the other's first: TSO's one store order (FIFO
+// buffers, one memory) forbids it (SDM 8.2.3.5, stores seen in a consistent order).
+void w22_second(hal::CpuId) {
+  g_y.store(1, std::memory_order_relaxed);
+  g_x.store(2, std::memory_order_relaxed);
+  g_done.store(1, std::memory_order_seq_cst);
+  hal::halt();
+}
+
+void w22_first(void*) {
+  (void)hal::start_cpu(1, w22_second, g_stack);
+  g_x.store(1, std::memory_order_relaxed);
+  g_y.store(2, std::memory_order_relaxed);
+  while (g_done.load(std::memory_order_relaxed) == 0) hal::relax();
+  hal::fence(std::memory_order_seq_cst);  // The final values are memory's, not this CPU's buffer's.
+  g_r0 = g_x.load(std::memory_order_relaxed);
+  g_r1 = g_y.load(std::memory_order_relaxed);
+}
+
 Outcome run_once(void (*test)(void*), MemoryModel model, std::uint64_t seed) {
   g_x.store(0);
   g_y.store(0);
@@ -128,6 +165,17 @@ TEST(MemoryModel, MessagePassingKeepsStoreOrderUnderTso) {
     EXPECT_EQ(seen.count({1, 0}), 0u) << "flag seen without the data under " << to_string(m);
     EXPECT_EQ(seen.count({1, 1}), 1u);
     EXPECT_EQ(seen.count({0, 0}), 1u);
+  }
+}
+
+TEST(MemoryModel, LoadBufferingAndTwoPlusTwoWritesStayStrongUnderTso) {
+  for (const MemoryModel m : {MemoryModel::kSc, MemoryModel::kTso}) {
+    const auto lb = outcomes(lb_first, m, "LB");
+    EXPECT_EQ(lb.count({1, 1}), 0u) << "LB's r0 = r1 = 1 under " << to_string(m);
+    EXPECT_EQ(lb.size(), 3u) << to_string(m);
+    const auto w22 = outcomes(w22_first, m, "2+2W");
+    EXPECT_EQ(w22.count({1, 1}), 0u) << "2+2W's final x = y = 1 under " << to_string(m);
+    EXPECT_EQ(w22.size(), 3u) << to_string(m);
   }
 }
 
