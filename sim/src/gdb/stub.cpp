@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <lockstep/sim/gdb_rsp.hpp>
 #include <lockstep/sim/gdb_stub.hpp>
 
@@ -45,6 +46,13 @@ std::string target_description() {
 }
 
 std::size_t register_bytes(std::size_t reg) { return reg == uc::kRegCpsr ? 4 : 8; }
+
+/// A register's value from its bytes on the wire (little-endian, as to_hex_le writes them).
+std::uint64_t little_endian(const std::string& bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t b = bytes.size(); b-- > 0;) value = value << 8 | static_cast<std::uint8_t>(bytes[b]);
+  return value;
+}
 
 /// Console text as `O` packets, each within the packet size.
 void console_notices(std::string text, std::vector<std::string>& notices) {
@@ -97,8 +105,6 @@ std::string Stub::handle(std::string_view p, const uc::StopPoll& poll, std::vect
       if (p == "bc") return stop_reply(debugger_.reverse_resume(), notices);
       return "";
     case 'D':
-      finished_ = true;
-      return "OK";
     case 'k':
       finished_ = true;
       return "OK";
@@ -207,21 +213,17 @@ std::string Stub::registers(std::uint32_t cpu) const {
 }
 
 std::string Stub::write_registers(std::string_view hex) {
+  // Every register decoded before any is written: a malformed packet changes nothing.
+  std::array<std::uint64_t, uc::kCoreRegisters> values{};
   std::size_t at = 0;
   for (std::size_t i = 0; i < uc::kCoreRegisters; ++i) {
     const std::size_t digits = 2 * register_bytes(i);
     const auto bytes = from_hex(hex.substr(at, digits));
     if (!bytes || bytes->size() != register_bytes(i)) return std::string(kMalformed);
+    values[i] = little_endian(*bytes);
     at += digits;
   }
-  at = 0;
-  for (std::size_t i = 0; i < uc::kCoreRegisters; ++i) {
-    const auto bytes = *from_hex(hex.substr(at, 2 * register_bytes(i)));
-    std::uint64_t value = 0;
-    for (std::size_t b = bytes.size(); b-- > 0;) value = value << 8 | static_cast<std::uint8_t>(bytes[b]);
-    debugger_.set_register(regs_cpu_, i, value);
-    at += 2 * register_bytes(i);
-  }
+  for (std::size_t i = 0; i < uc::kCoreRegisters; ++i) debugger_.set_register(regs_cpu_, i, values[i]);
   ++edits_;
   return "OK";
 }
@@ -240,9 +242,7 @@ std::string Stub::write_register(std::string_view args) {
   const auto bytes = from_hex(args.substr(eq + 1));
   if (!reg || !bytes) return std::string(kMalformed);
   if (*reg >= uc::kCoreRegisters || bytes->size() != register_bytes(*reg)) return std::string(kBadArgument);
-  std::uint64_t value = 0;
-  for (std::size_t b = bytes->size(); b-- > 0;) value = value << 8 | static_cast<std::uint8_t>((*bytes)[b]);
-  if (!debugger_.set_register(regs_cpu_, *reg, value)) return std::string(kBadArgument);
+  if (!debugger_.set_register(regs_cpu_, *reg, little_endian(*bytes))) return std::string(kBadArgument);
   ++edits_;
   return "OK";
 }

@@ -164,13 +164,11 @@ DebugStop Debugger::resume(const StopPoll& poll) {
 }
 
 DebugStop Debugger::step(std::uint32_t cpu, const StopPoll& poll) {
-  if (ended()) return {StopKind::kEnded, machine_ != nullptr ? machine_->last_ : 0};
-  DebugControl& d = *control_;
-  d.skip_cpu = machine_->open_slice_ != nullptr ? machine_->open_slice_->id : DebugControl::kNone;
-  d.step_cpu = cpu;
-  d.step_until = executed(cpu) + 1;
-  DebugStop s = run(poll);
-  d.step_cpu = DebugControl::kNone;
+  if (ended()) return resume(poll);
+  control_->step_cpu = cpu;
+  control_->step_until = executed(cpu) + 1;
+  DebugStop s = resume(poll);
+  control_->step_cpu = DebugControl::kNone;
   return s;
 }
 
