@@ -5,8 +5,9 @@ namespace lockstep::core {
 std::uint32_t RunQueue::take(Task** out, std::uint32_t n) noexcept {
   // A thief takes from the tail of each level: the tasks the owner would run last.
   std::uint32_t taken = 0;
-  while (taken < n && nonempty_ != 0) {
-    const unsigned p = 31 - static_cast<unsigned>(__builtin_clz(nonempty_));
+  std::uint32_t& nonempty = nonempty_.write();
+  while (taken < n && nonempty != 0) {
+    const unsigned p = 31 - static_cast<unsigned>(__builtin_clz(nonempty));
     Level& level = levels_[p];
     while (taken < n && level.count != 0) {
       --level.count;
@@ -14,15 +15,16 @@ std::uint32_t RunQueue::take(Task** out, std::uint32_t n) noexcept {
       t->queued_on = hal::kInvalidCpu;
       out[taken++] = t;
     }
-    if (level.count == 0) nonempty_ &= ~(1u << p);
+    if (level.count == 0) nonempty &= ~(1u << p);
   }
-  total_ -= taken;
-  length_.store(total_, std::memory_order_relaxed);
+  const std::uint32_t total = total_.write() -= taken;
+  length_.store(total, std::memory_order_relaxed);
   return taken;
 }
 
 std::uint8_t RunQueue::top_priority() const noexcept {
-  return nonempty_ == 0 ? 0 : static_cast<std::uint8_t>(31 - __builtin_clz(nonempty_));
+  const std::uint32_t nonempty = nonempty_.read();
+  return nonempty == 0 ? 0 : static_cast<std::uint8_t>(31 - __builtin_clz(nonempty));
 }
 
 }  // namespace lockstep::core

@@ -187,8 +187,11 @@ TEST(MemoryModel, ATsoRunIsAFunctionOfItsSeed) {
 TEST(MemoryModel, Names) {
   EXPECT_EQ(parse_memory_model("tso"), MemoryModel::kTso);
   EXPECT_EQ(parse_memory_model("sc"), MemoryModel::kSc);
-  EXPECT_FALSE(parse_memory_model("arm"));
-  EXPECT_EQ(to_string(MemoryModel::kTso), "tso");
+  EXPECT_EQ(parse_memory_model("arm"), MemoryModel::kArm);
+  EXPECT_FALSE(parse_memory_model("power"));
+  EXPECT_FALSE(parse_memory_model(""));
+  for (MemoryModel m : {MemoryModel::kSc, MemoryModel::kTso, MemoryModel::kArm})
+    EXPECT_EQ(parse_memory_model(to_string(m)), m);
 }
 
 }  // namespace

@@ -28,11 +28,11 @@ std::optional<Strategy> parse_strategy(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-std::string_view to_string(MemoryModel m) noexcept { return m == MemoryModel::kTso ? "tso" : "sc"; }
+std::string_view to_string(MemoryModel m) noexcept { return kMemoryModelNames[static_cast<std::size_t>(m)]; }
 
 std::optional<MemoryModel> parse_memory_model(std::string_view name) noexcept {
-  if (name == "sc") return MemoryModel::kSc;
-  if (name == "tso") return MemoryModel::kTso;
+  for (std::size_t i = 0; i < std::size(kMemoryModelNames); ++i)
+    if (kMemoryModelNames[i] == name) return static_cast<MemoryModel>(i);
   return std::nullopt;
 }
 
@@ -44,6 +44,7 @@ std::string_view to_string(RunStatus s) noexcept {
     case RunStatus::kCycleLimit: return "virtual cycle limit exceeded";
     case RunStatus::kTimeLimit: return "host time limit exceeded";
     case RunStatus::kHaltStop: return "stopped when a CPU halted";
+    case RunStatus::kDataRace: return "data race";
   }
   return "?";
 }

@@ -20,6 +20,7 @@
 #include "fiber.hpp"
 #include "spin_watch.hpp"
 #include "store_buffer.hpp"
+#include "weak_memory.hpp"
 
 namespace lockstep::emu {
 namespace {
@@ -69,6 +70,8 @@ class DetEngine final : public detail::Engine {
         memory_rng_(config.seed ^ 0x5eed'0000'7500'0001ULL) {
     tso_ = config.memory_model == MemoryModel::kTso;
     n_ = std::max<CpuId>(1, std::min<CpuId>(config.cpus, hal::kMaxCpus));
+    if (config.memory_model == MemoryModel::kArm || config.races)
+      views_ = std::make_unique<detail::WeakMemory>(config.memory_model, n_);
     cpus_ = std::make_unique<VCpu[]>(n_);
     descriptors_.resize(n_);
     for (CpuId i = 0; i < n_; ++i) {
@@ -103,6 +106,8 @@ class DetEngine final : public detail::Engine {
     const bool saved_det = detail::tl_det;
     const bool saved_watch = detail::tl_watch_changes;
     const bool saved_tso = detail::tl_tso;
+    const bool saved_views = detail::tl_views;
+    const bool saved_races = detail::tl_races;
 
     VCpu& c0 = cpus_[0];
     c0.engine_stack = detail::stack_allocate(cfg_.boot_stack_size);
@@ -117,6 +122,8 @@ class DetEngine final : public detail::Engine {
     detail::tl_det = true;
     detail::tl_watch_changes = spin_rule_;
     detail::tl_tso = tso_;
+    detail::tl_views = views_ != nullptr;
+    detail::tl_races = views_ != nullptr && cfg_.races;
     detail::tl_cpu = &c0.hot;
     current_ = 0;
     hal::context_switch(main_, c0.boot);
@@ -126,6 +133,8 @@ class DetEngine final : public detail::Engine {
     detail::tl_det = saved_det;
     detail::tl_watch_changes = saved_watch;
     detail::tl_tso = saved_tso;
+    detail::tl_views = saved_views;
+    detail::tl_races = saved_races;
     finish_result();
   }
 
@@ -146,6 +155,7 @@ class DetEngine final : public detail::Engine {
       step_check(me);
     if (me.hot.cycles > cfg_.max_cycles) stop(RunStatus::kCycleLimit);
     const bool spinning = kind == Point::kSpin;
+    if (spinning && views_) views_->spin(me.hot.id);
     if (!spinning) {
       ++progress_steps_;
       if (focus_counting_) ++focus_steps_;
@@ -186,8 +196,74 @@ class DetEngine final : public detail::Engine {
     const detail::BufferedStore e = v.buffer.pop();
     std::uint64_t old = 0;
     std::memcpy(&old, e.location, e.size);
+    if (views_) views_->publish_buffered(v.hot.id, e.location, e.size, old, e.bits);
     std::memcpy(e.location, &e.bits, e.size);
     if (old != e.bits) memory_changed(e.location);
+  }
+
+  // --- the views (weak_memory.hpp): the arm model and the race detector's clocks --------------
+
+  static std::uint64_t memory_bits(const void* location, std::uint8_t size) noexcept {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, location, size);
+    return bits;
+  }
+  /// The newest store reaches memory (every model keeps memory at the newest store in mo).
+  void write_memory(void* location, std::uint64_t bits, std::uint8_t size, std::uint64_t old) noexcept {
+    std::memcpy(location, &bits, size);
+    if (bits != old) memory_changed(location);
+  }
+
+  std::uint64_t view_load(const void* location, std::uint8_t size, std::memory_order order) noexcept {
+    std::uint64_t bits = 0;
+    if (quiet_) return memory_bits(location, size);
+    if (tso_ && cpus_[current_].buffer.forward(location, &bits, size)) return bits;
+    return views_->load(current_, location, size, memory_bits(location, size), order, memory_rng_);
+  }
+  void view_store(void* location, std::uint64_t bits, std::uint8_t size, std::memory_order order) noexcept {
+    if (tso_ && order != std::memory_order_seq_cst) {
+      views_->issue_buffered(current_, order);
+      tso_store(location, &bits, size);
+      return;
+    }
+    if (tso_) drain_current();
+    const std::uint64_t old = memory_bits(location, size);
+    views_->store(current_, location, size, old, bits, order);
+    write_memory(location, bits, size, old);
+  }
+  std::uint64_t view_rmw_read(void* location, std::uint8_t size) noexcept {
+    rmw_location_ = location;
+    rmw_size_ = size;
+    return views_->rmw_read(current_, location, size, memory_bits(location, size));
+  }
+  void view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept {
+    const std::uint64_t old = memory_bits(rmw_location_, rmw_size_);
+    views_->rmw_write(current_, bits, order);
+    write_memory(rmw_location_, bits, rmw_size_, old);
+  }
+  void view_rmw_fail(std::memory_order order) noexcept { views_->rmw_fail(current_, order); }
+  void view_forget(const void* location) noexcept {
+    if (views_) views_->forget(location);
+  }
+  void fence(std::memory_order order) noexcept {
+    point(cfg_.costs.atomic_op, "fence", Point::kOther);
+    if (order == std::memory_order_seq_cst && tso_) drain_current();
+    if (views_) views_->fence(current_, order);
+  }
+
+  /// A tracked plain access (hal::Tracked): the first race ends the run, naming both sides.
+  void plain_access(const void* location, std::uint8_t size, bool write, const detail::AccessSite& site) noexcept {
+    if (quiet_ || !views_ || !cfg_.races) return;
+    detail::AccessRecord a;
+    a.cpu = current_;
+    a.write = write;
+    a.step = steps_;
+    a.site = site;
+    if (cfg_.describe_access != nullptr) cfg_.describe_access(a.context);
+    const auto race = views_->plain_access(a, location, size);
+    if (!race) return;
+    result_.race = detail::format_race(*race);
+    stop(RunStatus::kDataRace);
   }
 
   /// The calling vCPU's atomic operation on `location` changed its value.
@@ -210,6 +286,7 @@ class DetEngine final : public detail::Engine {
       me.hot.cycles += cfg_.costs.irq_entry;
       log(EngineEvent::kIpiDeliver, me.hot.id, v);
       drain(me);  // Interrupt entry is serializing on x86.
+      if (views_) views_->interrupt_entry(me.hot.id);  // The contract: acquire on delivery.
       hal::interrupt_entry(v);
       // The handler may have switched flows; the interrupted flow may now run on another CPU.
       cpus_[current_].hot.irq_enabled = true;
@@ -259,6 +336,7 @@ class DetEngine final : public detail::Engine {
   void send_ipi(CpuId target, Vector v) noexcept override {
     point(cfg_.costs.ipi_send, "send_ipi", Point::kSignal, target < n_ ? &cpus_[target].hot.pending : nullptr);
     drain_current();  // The contract: release on send (the handler sees what was stored before).
+    if (views_) views_->send_ipi(current_, target);
     raise(target, v);
     if (spin_rule_ && target < n_) watch_.wake(target);
   }
@@ -267,6 +345,7 @@ class DetEngine final : public detail::Engine {
     point(cfg_.costs.hal_call, "start_cpu", Point::kSignal, cpu < n_ ? &cpus_[cpu].hot.pending : nullptr);
     drain_current();  // The started CPU sees what was stored before (an INIT-SIPI or CPU_ON does).
     if (cpu >= n_) return hal::StartResult::kNoSuchCpu;
+    if (views_) views_->start_cpu(current_, cpu);
     VCpu& v = cpus_[cpu];
     if (v.state == CpuState::kDead) {
       log(EngineEvent::kFault, cpu, 0);
@@ -605,8 +684,11 @@ class DetEngine final : public detail::Engine {
   RunResult& result_;
   Prng sched_rng_;
   Prng fault_rng_;
-  Prng memory_rng_;  // The tso model's drain decisions: apart, so the schedule's draws stay as they are.
+  Prng memory_rng_;  // The tso model's drains, the arm model's reads: apart, so the schedule's draws stay.
   bool tso_ = false;
+  std::unique_ptr<detail::WeakMemory> views_;  ///< The arm model or the race detector; else null.
+  void* rmw_location_ = nullptr;               ///< The read-modify-write in progress (view_rmw_*).
+  std::uint8_t rmw_size_ = 0;
   CpuId n_ = 0;
   std::unique_ptr<VCpu[]> cpus_;
   std::vector<hal::CpuDescriptor> descriptors_;
@@ -656,10 +738,24 @@ bool det_tso_forward(const void* location, void* out, std::uint8_t size) noexcep
   return det().tso_forward(location, out, size);
 }
 void det_tso_drain() noexcept { det().drain_current(); }
-void det_fence(bool full) noexcept {
-  DetEngine& e = det();
-  e.point(e.costs().atomic_op, "fence", Point::kOther);
-  if (full) e.drain_current();
+void det_fence(std::memory_order order) noexcept { det().fence(order); }
+std::uint64_t det_view_load(const void* location, std::uint8_t size, std::memory_order order) noexcept {
+  return det().view_load(location, size, order);
+}
+void det_view_store(void* location, std::uint64_t bits, std::uint8_t size, std::memory_order order) noexcept {
+  det().view_store(location, bits, size, order);
+}
+std::uint64_t det_view_rmw_read(void* location, std::uint8_t size) noexcept {
+  return det().view_rmw_read(location, size);
+}
+void det_view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept {
+  det().view_rmw_write(bits, order);
+}
+void det_view_rmw_fail(std::memory_order order) noexcept { det().view_rmw_fail(order); }
+void det_view_forget(const void* location) noexcept { det().view_forget(location); }
+void det_plain_access(const void* location, std::uint8_t size, bool write, const char* file, unsigned line,
+                      const char* function) noexcept {
+  det().plain_access(location, size, write, {file, line, function});
 }
 [[gnu::flatten]] void det_relax() noexcept {
   DetEngine& e = det();

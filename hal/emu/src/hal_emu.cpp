@@ -9,6 +9,8 @@ thread_local constinit CpuHot* tl_cpu = nullptr;
 thread_local constinit bool tl_det = false;
 thread_local constinit bool tl_watch_changes = false;
 thread_local constinit bool tl_tso = false;
+thread_local constinit bool tl_views = false;
+thread_local constinit bool tl_races = false;
 thread_local Engine* tl_engine = nullptr;
 }  // namespace lockstep::emu::detail
 

@@ -6,6 +6,7 @@
 #include <lockstep/core/spinlock.hpp>
 #include <lockstep/core/task.hpp>
 #include <lockstep/core/thread_annotations.hpp>
+#include <lockstep/hal/tracked.hpp>
 
 namespace lockstep::core {
 
@@ -23,28 +24,30 @@ class RunQueue {
   /// every enqueue and pick, and are a few instructions each.
   EnqueueResult push(Task& t, hal::CpuId owner) noexcept LOCKSTEP_REQUIRES(lock_) {
     if (t.queued_on != hal::kInvalidCpu) return EnqueueResult::kAlreadyQueued;
-    if (total_ == kRunQueueCapacity) return EnqueueResult::kFull;
+    std::uint32_t& total = total_.write();
+    if (total == kRunQueueCapacity) return EnqueueResult::kFull;
     const std::uint8_t p = t.priority < kPriorityLevels ? t.priority : kPriorityLevels - 1;
     Level& level = levels_[p];
     level.slots[(level.head + level.count) % kRunQueueCapacity] = &t;
     ++level.count;
-    nonempty_ |= 1u << p;
-    ++total_;
+    nonempty_.write() |= 1u << p;
+    ++total;
     t.queued_on = owner;
-    length_.store(total_, std::memory_order_relaxed);
+    length_.store(total, std::memory_order_relaxed);
     return EnqueueResult::kOk;
   }
   /// Removes the first task of the highest non-empty priority, or nullptr. Lock held.
   Task* pop() noexcept LOCKSTEP_REQUIRES(lock_) {
-    if (nonempty_ == 0) return nullptr;
-    const unsigned p = 31 - static_cast<unsigned>(__builtin_clz(nonempty_));
+    const std::uint32_t nonempty = nonempty_.read();
+    if (nonempty == 0) return nullptr;
+    const unsigned p = 31 - static_cast<unsigned>(__builtin_clz(nonempty));
     Level& level = levels_[p];
     Task* t = level.slots[level.head];
     level.head = (level.head + 1) % kRunQueueCapacity;
-    if (--level.count == 0) nonempty_ &= ~(1u << p);
-    --total_;
+    if (--level.count == 0) nonempty_.write() &= ~(1u << p);
+    const std::uint32_t total = --total_.write();
     t->queued_on = hal::kInvalidCpu;
-    length_.store(total_, std::memory_order_relaxed);
+    length_.store(total, std::memory_order_relaxed);
     return t;
   }
   /// Removes up to `n` tasks for another CPU, highest priority first, into `out`. Lock held.
@@ -62,8 +65,10 @@ class RunQueue {
   };
   RawSpinlock lock_;
   Level levels_[kPriorityLevels] LOCKSTEP_GUARDED_BY(lock_);
-  std::uint32_t nonempty_ LOCKSTEP_GUARDED_BY(lock_) = 0;  ///< Bit per non-empty level.
-  std::uint32_t total_ LOCKSTEP_GUARDED_BY(lock_) = 0;
+  // Tracked (hal/tracked.hpp): every operation reads or writes these, so the race detector
+  // checks that each one is ordered by the lock.
+  hal::Tracked<std::uint32_t> nonempty_ LOCKSTEP_GUARDED_BY(lock_);  ///< Bit per non-empty level.
+  hal::Tracked<std::uint32_t> total_ LOCKSTEP_GUARDED_BY(lock_);
   hal::Atomic<std::uint32_t> length_{0};
 };
 

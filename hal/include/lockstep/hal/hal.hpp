@@ -13,6 +13,7 @@
 #include <lockstep/hal/search.hpp>
 #include <lockstep/hal/smp.hpp>
 #include <lockstep/hal/timer.hpp>
+#include <lockstep/hal/tracked.hpp>
 #include <lockstep/hal/types.hpp>
 
 // The back end's inline (hot-path) definitions of the functions declared `inline` above. A

@@ -34,8 +34,23 @@ std::optional<Strategy> parse_strategy(std::string_view name) noexcept;
 enum class MemoryModel : std::uint8_t {
   kSc,   ///< Sequentially consistent: every operation reaches memory at its scheduling point.
   kTso,  ///< x86-TSO: a FIFO store buffer per vCPU, drained at seeded moments and by barriers.
+  kArm,  ///< ARMv8 as the C++ orders allow: loads may read older stores their view permits.
 };
-inline constexpr std::string_view kMemoryModelNames[] = {"sc", "tso"};
+inline constexpr std::string_view kMemoryModelNames[] = {"sc", "tso", "arm"};
+/// The arm model and the race detector keep a vector clock per vCPU in every store they follow;
+/// past this many vCPUs that costs more than the search gains (a machine of 64 is the most the
+/// suite's races are hunted on).
+inline constexpr hal::CpuId kMaxViewCpus = 64;
+
+/// Who made a tracked access (hal::Tracked), for a race report: the core's task on the vCPU
+/// and the locks it held, as the machine's owner knows them (MachineConfig::describe_access).
+struct AccessContext {
+  static constexpr std::uint32_t kNoTask = ~std::uint32_t{0};
+  static constexpr std::uint32_t kMaxLocks = 4;
+  std::uint32_t task = kNoTask;
+  std::uint32_t lock_count = 0;  ///< May exceed kMaxLocks: only the first ones are named.
+  const char* locks[kMaxLocks] = {};
+};
 std::string_view to_string(MemoryModel m) noexcept;
 std::optional<MemoryModel> parse_memory_model(std::string_view name) noexcept;
 
@@ -133,6 +148,12 @@ struct MachineConfig {
   std::vector<Injection> injections;
   std::vector<Decision> schedule;  ///< Strategy::kSchedule: the decisions to replay.
   MemoryModel memory_model = MemoryModel::kSc;  ///< Deterministic engine only.
+  /// The happens-before race detector over hal::Tracked data (deterministic engine only, at
+  /// most kMaxViewCpus vCPUs): the first race ends the run (RunStatus::kDataRace).
+  bool races = false;
+  /// Asked at each tracked access with the race detector on, on the vCPU making it; must not
+  /// make scheduling points.
+  void (*describe_access)(AccessContext& out) = nullptr;
   bool record_decisions = false;   ///< Return the run's decisions (shrinking, --schedule files).
   /// Asked when a vCPU halts; true ends the run at once (RunStatus::kHaltStop). The driver ends
   /// the run on a panic, as the kernels do, instead of letting the others spin until a limit.

@@ -15,6 +15,7 @@ enum class RunStatus : std::uint8_t {
   kCycleLimit,  ///< Liveness guard: a vCPU's virtual clock passed max_cycles.
   kTimeLimit,   ///< Liveness guard of the parallel engine: host time.
   kHaltStop,    ///< A vCPU halted and MachineConfig::stop_on_halt ended the run.
+  kDataRace,    ///< The race detector saw two accesses not ordered by happens-before (RunResult::race).
 };
 
 std::string_view to_string(RunStatus s) noexcept;
@@ -43,6 +44,7 @@ struct CpuReport {
 struct RunResult {
   RunStatus status = RunStatus::kFinished;
   std::string report;                  ///< Human-readable: why it stopped, each vCPU's state.
+  std::string race;                    ///< kDataRace: both accesses (docs/ARCHITECTURE.md, "Race detector").
   std::uint64_t steps = 0;
   std::uint64_t progress_steps = 0;    ///< Points that were not spins.
   std::uint64_t focus_steps = 0;       ///< Of those, in the last test focus (hal/search.hpp): PCT's k.

@@ -34,6 +34,11 @@ extern thread_local constinit bool tl_watch_changes;
 /// True while the deterministic engine runs the x86-TSO memory model (emu::MemoryModel::kTso):
 /// stores other than sequentially consistent ones wait in the vCPU's store buffer.
 extern thread_local constinit bool tl_tso;
+/// True while the deterministic engine follows the C++ orders of atomics (the arm model or the
+/// race detector, hal/emu/src/weak_memory.hpp): every atomic goes through det_view_*.
+extern thread_local constinit bool tl_views;
+/// True while the race detector checks hal::Tracked accesses.
+extern thread_local constinit bool tl_races;
 
 /// What an atomic operation does to its location: the strategies that reason about conflicts
 /// (POS) and about progress (PCT's spin rule) need it. A read-modify-write counts as a write.
@@ -48,8 +53,20 @@ void det_irq_enabled() noexcept;
 void det_tso_store(void* location, const void* value, std::uint8_t size) noexcept;
 bool det_tso_forward(const void* location, void* out, std::uint8_t size) noexcept;
 void det_tso_drain() noexcept;
+// The views of the running vCPU (hal/emu/src/weak_memory.hpp), values as their bits: a load's
+// value (which store it reads is the model's choice), a store, and a read-modify-write as its
+// read (the newest store) and then its write or, for a failed compare-exchange, its failure.
+std::uint64_t det_view_load(const void* location, std::uint8_t size, std::memory_order order) noexcept;
+void det_view_store(void* location, std::uint64_t bits, std::uint8_t size, std::memory_order order) noexcept;
+std::uint64_t det_view_rmw_read(void* location, std::uint8_t size) noexcept;
+void det_view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept;
+void det_view_rmw_fail(std::memory_order order) noexcept;
+void det_view_forget(const void* location) noexcept;
+/// A plain access to a hal::Tracked datum (checked by the race detector).
+void det_plain_access(const void* location, std::uint8_t size, bool write, const char* file, unsigned line,
+                      const char* function) noexcept;
 /// hal::fence on the deterministic engine: a scheduling point; `full` (seq_cst) drains under tso.
-void det_fence(bool full) noexcept;
+void det_fence(std::memory_order order) noexcept;
 
 // Parallel engine slow paths (hal/emu/src/parallel_engine.cpp).
 void par_relax() noexcept;

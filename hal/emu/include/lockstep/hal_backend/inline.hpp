@@ -30,7 +30,7 @@ inline void relax() noexcept {
 
 inline void fence(std::memory_order order) noexcept {
   if (emu::detail::tl_det) {
-    emu::detail::det_fence(order == std::memory_order_seq_cst);
+    emu::detail::det_fence(order);
   } else {
     std::atomic_thread_fence(order);
   }

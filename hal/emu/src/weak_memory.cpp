@@ -1,0 +1,250 @@
+#include "weak_memory.hpp"
+
+#include <fmt/format.h>
+
+namespace lockstep::emu::detail {
+namespace {
+
+bool acquires(std::memory_order o) noexcept {
+  return o == std::memory_order_acquire || o == std::memory_order_consume || o == std::memory_order_acq_rel ||
+         o == std::memory_order_seq_cst;
+}
+bool releases(std::memory_order o) noexcept {
+  return o == std::memory_order_release || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst;
+}
+
+std::string describe(const AccessRecord& a) {
+  std::string text = fmt::format("{} by vCPU {} at step {}", a.write ? "write" : "read", a.cpu, a.step);
+  text += a.context.task == AccessContext::kNoTask ? std::string(" (no task") : fmt::format(" (task {}", a.context.task);
+  if (a.context.lock_count == 0) {
+    text += ", holding no lock)";
+  } else {
+    text += ", holding";
+    const std::uint32_t shown = std::min(a.context.lock_count, AccessContext::kMaxLocks);
+    for (std::uint32_t i = 0; i < shown; ++i) text += fmt::format("{} '{}'", i == 0 ? "" : ",", a.context.locks[i]);
+    if (a.context.lock_count > shown) text += fmt::format(" and {} more", a.context.lock_count - shown);
+    text += ")";
+  }
+  text += fmt::format(": {}:{} in {}", a.site.file != nullptr ? a.site.file : "?", a.site.line,
+                      a.site.function != nullptr ? a.site.function : "?");
+  return text;
+}
+
+}  // namespace
+
+std::string format_race(const Race& race) {
+  return fmt::format(
+      "data race on {} bytes at {}:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire pair, IPI or "
+      "CPU start between them)",
+      race.size, race.location, describe(race.first), describe(race.second));
+}
+
+WeakMemory::WeakMemory(MemoryModel model, hal::CpuId cpus) : model_(model), n_(cpus), cpus_(cpus), sc_(cpus) {
+  for (Cpu& c : cpus_) {
+    c.clock = VectorClock(cpus);
+    c.acquire_pending = VectorClock(cpus);
+  }
+  // Epoch 0 is "before the run": every vCPU starts at 1, so its first accesses are its own.
+  for (hal::CpuId c = 0; c < n_; ++c) cpus_[c].clock.at(c) = 1;
+}
+
+WeakMemory::Location& WeakMemory::locate(const void* location, std::uint8_t size, std::uint64_t memory) {
+  Location& loc = locations_[location];
+  if (loc.count != 0 && loc.size == size && loc.newest().bits == memory) return loc;
+  // New, or written outside the model: the value in memory is all there is, before everyone.
+  loc.size = size;
+  loc.head = 0;
+  loc.count = 1;
+  Message& m = loc.ring[0];
+  m.bits = memory;
+  m.mo = loc.next_mo++;
+  m.writer = hal::kInvalidCpu;
+  m.epoch = 0;
+  m.view.clear();
+  if (arm()) loc.floor.assign(n_, m.mo);
+  return loc;
+}
+
+void WeakMemory::acquire(Cpu& cpu, const Message& m, std::memory_order order) {
+  if (acquires(order)) {
+    cpu.clock.join(m.view);
+  } else {
+    cpu.acquire_pending.join(m.view);
+  }
+}
+
+void WeakMemory::take_view(hal::CpuId c, std::memory_order order, Message& m) {
+  Cpu& cpu = cpus_[c];
+  m.writer = c;
+  m.epoch = cpu.clock[c];
+  if (releases(order)) {
+    m.view.assign(cpu.clock);
+  } else if (!cpu.release_fence.empty()) {
+    m.view.assign(cpu.release_fence);
+  } else {
+    m.view.clear();
+  }
+}
+
+void WeakMemory::append(Location& loc, hal::CpuId c, Message& m) {
+  // sc and tso keep only the newest store: no load can read an older one.
+  const std::uint32_t keep = arm() ? kHistory : 1;
+  if (loc.count == keep) {
+    loc.head = (loc.head + 1) % kHistory;
+    --loc.count;
+  }
+  Message& slot = loc.ring[(loc.head + loc.count) % kHistory];
+  ++loc.count;
+  slot.bits = m.bits;
+  slot.mo = loc.next_mo++;
+  slot.writer = m.writer;
+  slot.epoch = m.epoch;
+  std::swap(slot.view, m.view);
+  if (arm()) loc.floor[c] = slot.mo;
+}
+
+void WeakMemory::after_release(hal::CpuId c, std::memory_order order) {
+  if (!releases(order)) return;
+  Cpu& cpu = cpus_[c];
+  if (order == std::memory_order_seq_cst) sc_.join(cpu.clock);
+  ++cpu.clock.at(c);
+}
+
+std::uint64_t WeakMemory::load(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory,
+                               std::memory_order order, Prng& rng) {
+  Cpu& cpu = cpus_[c];
+  Location& loc = locate(location, size, memory);
+  if (order == std::memory_order_seq_cst) cpu.clock.join(sc_);
+  std::uint32_t pick = 0;  // How far back from the newest.
+  if (arm() && cpu.fresh != location) {
+    // The readable stores: back from the newest, down to the vCPU's floor or the newest store
+    // that happens before it, whichever is newer.
+    std::uint32_t readable = 1;
+    while (readable < loc.count) {
+      const Message& m = loc.back(readable - 1);
+      if (happens_before(m, cpu.clock)) break;
+      if (loc.back(readable).mo < loc.floor[c]) break;
+      ++readable;
+    }
+    // The newest half the time: a load that reads stale values only would starve progress.
+    if (readable > 1 && rng.below(2) == 0) pick = 1 + static_cast<std::uint32_t>(rng.below(readable - 1));
+  }
+  const Message& m = loc.back(pick);
+  if (arm()) loc.floor[c] = m.mo;
+  acquire(cpu, m, order);
+  if (order == std::memory_order_seq_cst) sc_.join(cpu.clock);
+  cpu.last_loaded = location;
+  return m.bits;
+}
+
+void WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory,
+                       std::uint64_t bits, std::memory_order order) {
+  Location& loc = locate(location, size, memory);
+  if (order == std::memory_order_seq_cst) cpus_[c].clock.join(sc_);
+  Message m;
+  m.view = std::move(scratch_);
+  take_view(c, order, m);
+  m.bits = bits;
+  append(loc, c, m);
+  scratch_ = std::move(m.view);
+  after_release(c, order);
+}
+
+void WeakMemory::issue_buffered(hal::CpuId c, std::memory_order order) {
+  Message m;
+  take_view(c, order, m);
+  cpus_[c].buffered.push_back(std::move(m));
+  after_release(c, order);
+}
+
+void WeakMemory::publish_buffered(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory,
+                                  std::uint64_t bits) {
+  Cpu& cpu = cpus_[c];
+  Location& loc = locate(location, size, memory);
+  Message m = std::move(cpu.buffered.front());
+  cpu.buffered.pop_front();
+  m.bits = bits;
+  append(loc, c, m);
+}
+
+std::uint64_t WeakMemory::rmw_read(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory) {
+  Location& loc = locate(location, size, memory);
+  cpus_[c].rmw = &loc;
+  return loc.newest().bits;
+}
+
+void WeakMemory::rmw_write(hal::CpuId c, std::uint64_t bits, std::memory_order order) {
+  Cpu& cpu = cpus_[c];
+  Location& loc = *cpu.rmw;
+  if (order == std::memory_order_seq_cst) cpu.clock.join(sc_);
+  acquire(cpu, loc.newest(), order);
+  // A read-modify-write continues the release sequence of the store it read: a reader that
+  // acquires it also sees what that store released (C++20 [intro.races] 5).
+  scratch_.assign(loc.newest().view);
+  Message m;
+  take_view(c, order, m);
+  m.view.join(scratch_);
+  m.bits = bits;
+  append(loc, c, m);
+  after_release(c, order);
+  cpu.last_loaded = nullptr;
+}
+
+void WeakMemory::rmw_fail(hal::CpuId c, std::memory_order order) {
+  Cpu& cpu = cpus_[c];
+  if (order == std::memory_order_seq_cst) cpu.clock.join(sc_);
+  acquire(cpu, cpu.rmw->newest(), order);
+  if (order == std::memory_order_seq_cst) sc_.join(cpu.clock);
+}
+
+void WeakMemory::fence(hal::CpuId c, std::memory_order order) {
+  Cpu& cpu = cpus_[c];
+  if (acquires(order)) cpu.clock.join(cpu.acquire_pending);
+  if (order == std::memory_order_seq_cst) cpu.clock.join(sc_);
+  if (releases(order)) cpu.release_fence.assign(cpu.clock);
+  after_release(c, order);
+}
+
+void WeakMemory::send_ipi(hal::CpuId from, hal::CpuId to) {
+  if (to >= n_) return;
+  cpus_[to].inbox.join(cpus_[from].clock);
+  ++cpus_[from].clock.at(from);
+}
+
+void WeakMemory::interrupt_entry(hal::CpuId c) {
+  Cpu& cpu = cpus_[c];
+  cpu.clock.join(cpu.inbox);
+}
+
+void WeakMemory::start_cpu(hal::CpuId from, hal::CpuId to) {
+  if (to >= n_) return;
+  cpus_[to].clock.join(cpus_[from].clock);
+  ++cpus_[from].clock.at(from);
+}
+
+std::optional<Race> WeakMemory::plain_access(const AccessRecord& access, const void* location, std::uint8_t size) {
+  const VectorClock& clock = cpus_[access.cpu].clock;
+  Datum& d = data_[location];
+  auto ordered = [&](const AccessRecord& earlier) {
+    return earlier.cpu == access.cpu || earlier.epoch <= clock[earlier.cpu];
+  };
+  AccessRecord now = access;
+  now.epoch = clock[access.cpu];
+  if (d.write.cpu != hal::kInvalidCpu && !ordered(d.write)) return Race{location, size, d.write, now};
+  if (access.write) {
+    for (const AccessRecord& r : d.reads)
+      if (!ordered(r)) return Race{location, size, r, now};
+    d.reads.clear();
+    d.write = now;
+    return std::nullopt;
+  }
+  for (AccessRecord& r : d.reads)
+    if (r.cpu == access.cpu) {
+      r = now;
+      return std::nullopt;
+    }
+  d.reads.push_back(now);
+  return std::nullopt;
+}
+
+}  // namespace lockstep::emu::detail
