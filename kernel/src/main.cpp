@@ -93,7 +93,7 @@ void kernel_main(const KernelInfo& info) noexcept {
   set_stop_hook(&on_stop);
   if (info.fault_on_purpose != nullptr) info.fault_on_purpose();
   bring_up(info);
-  const bool passed = run_workloads(info.only_workload);
+  const bool passed = info.ipi_bench != 0 ? run_ipi_bench(info) : run_workloads(info.only_workload);
   protocol_line(protocol::kStage, "report");
   protocol_line(protocol::kReport, "{}", protocol::kBegin);
   core::print_report();

@@ -14,6 +14,11 @@ inline constexpr std::size_t kTaskStackSize = 16 * 1024;
 /// Trace records per CPU the kernels keep at most (the command line may ask for fewer).
 inline constexpr std::size_t kMaxTraceRecords = 65536;
 
+/// The IPI benchmark (ipi_bench.cpp): times info.ipi_bench IPI round trips between CPUs 0 and 1
+/// and as many self-IPIs on CPU 0, and prints the IPI-BENCH line. Boot CPU, after bring-up,
+/// interrupts disabled (enabled while it measures). False if it could not measure.
+bool run_ipi_bench(const baremetal::KernelInfo& info) noexcept;
+
 /// Writes every CPU's trace ring as TRACE lines (serial_protocol.hpp). Boot CPU, the others stopped.
 void dump_trace() noexcept;
 

@@ -2,7 +2,7 @@
 // the run. One ctest entry per configuration.
 //   test_qemu_boot --arch x86_64|arm64 --kernel K --cpus N [--accel tcg|kvm] [--gic 2|3] [--el2]
 //                  [--no-semihosting] [--extra-cpu ID] [--expect-fault] [--timeout S]
-//                  [--qemu-arg ARG --expect-qemu-error TEXT]
+//                  [--qemu-arg ARG --expect-qemu-error TEXT] [--ipi-bench]
 // Exit 0: the run behaved as expected; 1: it did not (the reason, the kernel's problem lines,
 // the tail of the output and the command to reproduce are printed); 77: skipped (KVM requested
 // but /dev/kvm unusable).
@@ -24,6 +24,7 @@ struct Check {
   lockstep::sim::BootOptions boot;
   long long extra_cpu = -1;
   bool expect_fault = false;
+  bool ipi_bench = false;         ///< The IPI benchmark mode instead of the workloads.
   std::string expect_qemu_error;  ///< QEMU refuses to start: its words must reach the reason.
   bool arm64() const { return boot.arch == "arm64"; }
 };
@@ -77,6 +78,21 @@ int check_platform(const Check& c, const BootResult& r) {
   return 0;
 }
 
+/// The IPI benchmark mode (lockstep.ipi_bench): the run passes, runs no workload, and its
+/// IPI-BENCH line parses with positive medians.
+int check_ipi_bench(const Check& c, const BootResult& r) {
+  if (!r.passed()) return fail(r, "the ipi-bench run did not pass");
+  if (!r.workloads.empty()) return fail(r, "the ipi-bench run ran workloads");
+  const lockstep::sim::BootIpiBench& b = r.ipi_bench;
+  if (!b.seen || !b.passed) return fail(r, "no valid IPI-BENCH line: " + b.reason);
+  if (r.online != c.boot.cpus) return fail(r, std::to_string(r.online) + " CPUs online");
+  std::printf("PASS: %s ipi-bench: round trip %llu ticks, self-IPI %llu ticks (ratio %.2f, %llu samples, %llu Hz)\n",
+              c.boot.arch.c_str(), static_cast<unsigned long long>(b.round_trip),
+              static_cast<unsigned long long>(b.self), b.ratio(), static_cast<unsigned long long>(b.samples),
+              static_cast<unsigned long long>(b.hz));
+  return 0;
+}
+
 int check_run(const Check& c, const BootResult& r) {
   for (const lockstep::core::Workload& w : lockstep::core::builtin_workloads())
     if (r.workload(w.name) == nullptr) return fail(r, std::string("no result for workload ") + w.name);
@@ -122,6 +138,8 @@ bool parse(int argc, char** argv, Check& c) {
     else if (a == "--no-semihosting") c.boot.semihosting = false;
     else if (a == "--extra-cpu") c.extra_cpu = std::strtoll(v, nullptr, 0), ++i;
     else if (a == "--expect-fault") c.expect_fault = true;
+    else if (a == "--ipi-bench")
+      c.ipi_bench = true;
     else if (a == "--qemu-arg") c.boot.extra_qemu_args.push_back(v), ++i;
     else if (a == "--expect-qemu-error") c.expect_qemu_error = v, ++i;
     else if (a == "--timeout") c.boot.timeout = std::chrono::seconds(std::atoi(v)), ++i;
@@ -148,6 +166,7 @@ int main(int argc, char** argv) {
   c.boot.verbose = true;  // The enumeration lines say which interrupt controller and mode ran.
   if (c.extra_cpu >= 0) c.boot.kernel_args.push_back("lockstep.extra_cpu=" + std::to_string(c.extra_cpu));
   if (c.expect_fault) c.boot.kernel_args.push_back("lockstep.fault_test");
+  if (c.ipi_bench) c.boot.kernel_args.push_back("lockstep.ipi_bench");
   const BootResult r = lockstep::sim::run_boot(c.boot);
   if (!c.expect_qemu_error.empty()) {
     if (r.status != BootStatus::kBadExit || r.reason.find("QEMU said: ") == std::string::npos ||
@@ -158,6 +177,7 @@ int main(int argc, char** argv) {
   }
   if (c.expect_fault) return check_fault(c, r);
   if (const int failed = check_platform(c, r); failed != 0) return failed;
+  if (c.ipi_bench) return check_ipi_bench(c, r);
   if (const int failed = check_run(c, r); failed != 0) return failed;
   std::printf("PASS: %s %s, %u CPUs, %zu workloads, %.2f s (all CPUs online after %.2f s)\n", c.boot.arch.c_str(),
               c.arm64() ? ("GICv" + std::to_string(c.boot.gic) + (c.boot.el2 ? ", EL2 entry" : "")).c_str() : c.boot.accel.c_str(),

@@ -123,6 +123,40 @@ TEST(SerialProtocol, LockupLineFailsAPassingRunWithItsReport) {
   EXPECT_NE(r.reason.find("in stage 'workload boot'"), std::string::npos) << r.reason;
 }
 
+/// A log of the IPI benchmark mode (lockstep.ipi_bench): the IPI-BENCH line instead of RESULT lines.
+std::string ipi_bench_log(const std::string& line) {
+  std::string log = good_log();
+  const std::size_t from = log.find("LOCKSTEP STAGE workload boot");
+  const std::size_t to = log.find("LOCKSTEP REPORT BEGIN");
+  return log.replace(from, to - from, "LOCKSTEP STAGE ipi-bench\n" + line + "\n");
+}
+
+TEST(SerialProtocol, IpiBenchLineGivesTheFiguresAndPassesWithoutWorkloads) {
+  const auto r = lockstep::sim::parse_serial_log(
+      ipi_bench_log("LOCKSTEP IPI-BENCH round-trip=5120 self=1830 ratio=2.79 samples=1000 hz=62500000"),
+      proto::kExitPass);
+  EXPECT_EQ(r.status, BootStatus::kPassed) << r.reason;
+  EXPECT_TRUE(r.workloads.empty());
+  ASSERT_TRUE(r.ipi_bench.seen);
+  EXPECT_TRUE(r.ipi_bench.passed) << r.ipi_bench.reason;
+  EXPECT_EQ(r.ipi_bench.round_trip, 5120u);
+  EXPECT_EQ(r.ipi_bench.self, 1830u);
+  EXPECT_EQ(r.ipi_bench.samples, 1000u);
+  EXPECT_EQ(r.ipi_bench.hz, 62500000u);
+  EXPECT_NEAR(r.ipi_bench.ratio(), 2.80, 0.01);
+}
+
+TEST(SerialProtocol, IpiBenchFailureOrMalformedLineFailsTheRun) {
+  const auto failed =
+      lockstep::sim::parse_serial_log(ipi_bench_log("LOCKSTEP IPI-BENCH FAIL cpu 1 did not answer"), proto::kExitFail);
+  EXPECT_EQ(failed.status, BootStatus::kFailed);
+  EXPECT_NE(failed.reason.find("ipi-bench failed: cpu 1 did not answer"), std::string::npos) << failed.reason;
+  const auto zero = lockstep::sim::parse_serial_log(
+      ipi_bench_log("LOCKSTEP IPI-BENCH round-trip=0 self=1830 ratio=0.00 samples=1000 hz=1"), proto::kExitPass);
+  EXPECT_EQ(zero.status, BootStatus::kFailed);
+  EXPECT_NE(zero.reason.find("malformed IPI-BENCH line"), std::string::npos) << zero.reason;
+}
+
 TEST(BootLimits, MachinesQemuCannotStartAreNamedBeforeItRuns) {
   lockstep::sim::BootOptions o;
   o.arch = "arm64";

@@ -90,6 +90,7 @@ class DetEngine final : public detail::Engine {
     if (cfg_.strategy == Strategy::kPos) pos_ = Pos(n_);
     spin_rule_ = cfg_.strategy == Strategy::kPct || cfg_.strategy == Strategy::kPos;
     if (spin_rule_) watch_ = detail::SpinWatch(n_);
+    if (cfg_.strategy == Strategy::kPos) watch_.report_to(&pos_);  // POS indexes the waiting CPUs.
     arm_step_check();
   }
 
@@ -307,9 +308,11 @@ class DetEngine final : public detail::Engine {
       log(EngineEvent::kWait, me.hot.id, 0);
     }
     me.in_wfi = true;
+    pos_.set_in_wfi(me.hot.id, true);
     // A waiting vCPU lets others run first (PCT would otherwise run it alone forever).
     point(cfg_.costs.wfi, "wait_for_interrupt", Point::kSpin, &me.hot.pending);
     cpus_[current_].in_wfi = false;
+    pos_.set_in_wfi(current_, false);
   }
 
   /// Calls a hook of the machine's owner with scheduling points off: its atomic reads must not
@@ -607,6 +610,7 @@ class DetEngine final : public detail::Engine {
   void add_runnable(CpuId c) noexcept {
     cpus_[c].runnable_pos = static_cast<std::uint32_t>(runnable_.size());
     runnable_.push_back(c);
+    pos_.enter(c);  // POS mirrors the runnable list (nothing under the other strategies).
   }
 
   void remove_runnable(VCpu& v) noexcept {
@@ -616,6 +620,7 @@ class DetEngine final : public detail::Engine {
     runnable_[pos] = last;
     cpus_[last].runnable_pos = pos;
     runnable_.pop_back();
+    pos_.leave(v.hot.id);
   }
 
   void switch_to(VCpu& from, CpuId next) noexcept {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <lockstep/emu/pos.hpp>
 #include <lockstep/hal/types.hpp>
 #include <vector>
 
@@ -22,6 +23,9 @@ class SpinWatch {
   explicit SpinWatch(hal::CpuId cpus = 0) : cpus_(cpus) {}
 
   bool waiting(hal::CpuId c) const noexcept { return cpus_[c].waiting; }
+
+  /// From now on every start and end of a wait is told to `pos` (its index of waiting CPUs).
+  void report_to(Pos* pos) noexcept { pos_ = pos; }
 
   /// `c` reads (or writes without changing) `location` on its way to a possible spin.
   void on_read(hal::CpuId c, const void* location) noexcept {
@@ -43,6 +47,7 @@ class SpinWatch {
     if (!cpu.waiting) {
       cpu.waiting = true;
       waiters_.push_back(c);
+      if (pos_ != nullptr) pos_->set_waiting(c, true);
     }
   }
 
@@ -83,6 +88,7 @@ class SpinWatch {
 
   void wake_at(std::size_t i) noexcept {
     Cpu& cpu = cpus_[waiters_[i]];
+    if (pos_ != nullptr) pos_->set_waiting(waiters_[i], false);
     cpu.waiting = false;
     cpu.count = 0;
     cpu.any = false;
@@ -92,6 +98,7 @@ class SpinWatch {
 
   std::vector<Cpu> cpus_;
   std::vector<hal::CpuId> waiters_;
+  Pos* pos_ = nullptr;
 };
 
 }  // namespace lockstep::emu::detail

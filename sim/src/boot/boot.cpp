@@ -166,6 +166,20 @@ void SerialParser::trace_line(std::string_view s) {
   }
 }
 
+void SerialParser::ipi_bench_line(std::string_view s) {
+  BootIpiBench& b = r_.ipi_bench;
+  b.seen = true;
+  if (consume(s, proto::kFail)) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    b.reason = std::string(s);
+    return;
+  }
+  b.passed = parse_int(field(s, "round-trip"), b.round_trip) && parse_int(field(s, "self"), b.self) &&
+             parse_int(field(s, "samples"), b.samples) && parse_int(field(s, "hz"), b.hz) && b.round_trip > 0 &&
+             b.self > 0 && b.samples > 0 && b.hz > 0;
+  if (!b.passed) b.reason = "malformed IPI-BENCH line: " + std::string(s);
+}
+
 void SerialParser::status_line(std::string_view kind, std::string_view s, std::string_view text) {
   if (kind == proto::kResult) {
     BootWorkload w;
@@ -173,6 +187,8 @@ void SerialParser::status_line(std::string_view kind, std::string_view s, std::s
     w.passed = next_word(s) == proto::kPass;
     w.reason = std::string(s);
     r_.workloads.push_back(std::move(w));
+  } else if (kind == proto::kIpiBench) {
+    ipi_bench_line(s);
   } else if (kind == proto::kStage) {
     r_.last_stage = std::string(s);
   } else if (kind == proto::kBoot) {
@@ -245,7 +261,12 @@ void SerialParser::finish(int exit_code, bool timed_out) {
       return;
     }
   }
-  if (r_.workloads.empty()) {
+  if (r_.ipi_bench.seen && !r_.ipi_bench.passed) {
+    r_.status = BootStatus::kFailed;
+    r_.reason = "ipi-bench failed: " + r_.ipi_bench.reason;
+    return;
+  }
+  if (r_.workloads.empty() && !r_.ipi_bench.seen) {
     r_.status = BootStatus::kFailed;
     r_.reason = "no workload results";
     return;

@@ -57,6 +57,7 @@ extern "C" void kernel_main_arm64() {
   k.verbose = options.verbose;
   k.trace_records = options.trace_records;
   k.only_workload = options.workload[0] != '\0' ? options.workload : nullptr;
+  k.ipi_bench = options.ipi_bench;
   if (options.fault_test) k.fault_on_purpose = &fault_on_purpose;
   baremetal::kernel_main(k);
 }

@@ -99,6 +99,7 @@ extern "C" void kernel_main_x86(std::uint32_t start_info_phys) {
   k.verbose = options.verbose;
   k.trace_records = options.trace_records;
   k.only_workload = options.workload[0] != '\0' ? options.workload : nullptr;
+  k.ipi_bench = options.ipi_bench;
   if (options.fault_test) k.fault_on_purpose = &x86::fault_on_purpose;
   baremetal::kernel_main(k);
 }

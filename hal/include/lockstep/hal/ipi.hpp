@@ -5,9 +5,10 @@
 
 namespace lockstep::hal {
 
-/// Raises IPI vector `v` (< kIpiVectorCount) on CPU `target` (a started CPU, not this one).
-/// Any context, any interrupt state; never blocks. Memory writes made before the call are
-/// visible to the target's handler (release on send, acquire on delivery).
+/// Raises IPI vector `v` (< kIpiVectorCount) on CPU `target`: a started CPU, or this one (a
+/// self-IPI, which the core never sends; the kernels' IPI benchmark times one). Any context,
+/// any interrupt state; never blocks. Memory writes made before the call are visible to the
+/// target's handler (release on send, acquire on delivery).
 void send_ipi(CpuId target, Vector v) noexcept;
 
 }  // namespace lockstep::hal

@@ -62,6 +62,16 @@ struct BootWorkload {
   std::string reason;
 };
 
+/// The IPI-BENCH line of a kernel booted with lockstep.ipi_bench (serial_protocol.hpp): medians
+/// in the kernel's cycle_counter() ticks, `hz` of them per second.
+struct BootIpiBench {
+  bool seen = false;
+  bool passed = false;  ///< The figures parsed (all positive); otherwise `reason` says why.
+  std::string reason;
+  std::uint64_t round_trip = 0, self = 0, samples = 0, hz = 0;
+  double ratio() const noexcept { return self != 0 ? static_cast<double>(round_trip) / static_cast<double>(self) : 0; }
+};
+
 struct BootCpu {
   std::uint32_t id = 0;
   std::uint64_t hw_id = 0;
@@ -77,6 +87,7 @@ struct BootResult {
   std::uint32_t platform_cpus = 0, online = 0, enabled = 0;
   std::vector<BootCpu> cpus;
   std::vector<BootWorkload> workloads;
+  BootIpiBench ipi_bench;             ///< Run instead of the workloads (lockstep.ipi_bench).
   std::string last_stage;             ///< Last STAGE line: where the kernel stopped.
   bool end_seen = false, end_passed = false;
   std::vector<std::string> problems;  ///< FAULT, PANIC, ERROR and WARNING lines.
@@ -126,6 +137,7 @@ class SerialParser {
  private:
   void trace_line(std::string_view rest);    ///< After "TRACE".
   void trace_data(std::string_view base64);  ///< "TRACE D".
+  void ipi_bench_line(std::string_view rest);  ///< After "IPI-BENCH".
   void status_line(std::string_view kind, std::string_view rest, std::string_view text);
 
   BootResult& r_;

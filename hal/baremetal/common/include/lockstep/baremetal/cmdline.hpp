@@ -64,6 +64,7 @@ struct KernelOptions {
   std::uint64_t extra_cpu = 0;  ///< lockstep.extra_cpu=ID: a CPU the firmware lists but the machine lacks.
   std::size_t trace_records = kDefaultTraceRecords;  ///< lockstep.trace=N
   char workload[64] = {};                            ///< lockstep.workload=NAME: run only this workload.
+  std::uint32_t ipi_bench = 0;  ///< lockstep.ipi_bench[=N]: the IPI benchmark (N samples) instead of the workloads.
 };
 
 /// Reads the common words of `text` into `o`; every other word goes to `arch_word(word)`, for
@@ -85,6 +86,11 @@ void parse_kernel_options(const char* text, KernelOptions& o, ArchWord arch_word
       o.trace_records = static_cast<std::size_t>(parse_number(rest));
     } else if (starts_with(word, "lockstep.workload=", &rest)) {
       core::copy_string(o.workload, sizeof o.workload, rest);
+    } else if (starts_with(word, "lockstep.ipi_bench", &rest) && (*rest == '\0' || *rest == '=')) {
+      const std::uint64_t n = *rest == '=' ? parse_number(rest + 1) : 0;
+      o.ipi_bench = n == 0                    ? kDefaultIpiBenchSamples
+                    : n > kMaxIpiBenchSamples ? kMaxIpiBenchSamples
+                                              : static_cast<std::uint32_t>(n);
     } else {
       arch_word(static_cast<const char*>(word));
     }

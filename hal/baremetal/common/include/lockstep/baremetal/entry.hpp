@@ -5,12 +5,16 @@
 // program than that and the stop hook the program installs.
 
 #include <cstddef>
+#include <cstdint>
 #include <lockstep/hal/types.hpp>
 
 namespace lockstep::baremetal {
 
 /// Trace records per CPU a kernel keeps unless its command line asks otherwise.
 inline constexpr std::size_t kDefaultTraceRecords = 16384;
+/// Samples per figure of the IPI benchmark (lockstep.ipi_bench[=N]) by default and at most.
+inline constexpr std::uint32_t kDefaultIpiBenchSamples = 1000;
+inline constexpr std::uint32_t kMaxIpiBenchSamples = 4096;
 
 /// What the architecture tells the kernel program.
 struct KernelInfo {
@@ -20,6 +24,9 @@ struct KernelInfo {
   bool verbose = false;
   std::size_t trace_records = kDefaultTraceRecords;
   const char* only_workload = nullptr;  ///< Run this workload only (kernel command line), or all.
+  /// Non-zero (lockstep.ipi_bench[=N]): instead of the workloads, time N IPI round trips between
+  /// CPUs 0 and 1 against N self-IPIs on CPU 0 and print the IPI-BENCH line (serial_protocol.hpp).
+  std::uint32_t ipi_bench = 0;
   /// Set when the command line asks for a fault on purpose (lockstep.fault_test): raises a CPU
   /// exception with recognisable registers, to prove the fault path end to end. Never returns.
   void (*fault_on_purpose)() = nullptr;

@@ -9,6 +9,10 @@
 //   LOCKSTEP CPU <id> hw=<hex> <state>            after boot_aps(), one per platform CPU
 //   LOCKSTEP ONLINE <online> <enabled>            after boot_aps()
 //   LOCKSTEP RESULT <workload> PASS|FAIL <reason> one per built-in workload
+//   LOCKSTEP IPI-BENCH round-trip=<c> self=<c> ratio=<r> samples=<n> hz=<f>
+//                                                 lockstep.ipi_bench only, instead of RESULT lines:
+//                                                 medians in cycle_counter() ticks (f per second)
+//   LOCKSTEP IPI-BENCH FAIL <reason>              the benchmark could not run (one CPU, no answer)
 //   LOCKSTEP REPORT BEGIN ... LOCKSTEP REPORT END the core's report between the markers
 //   LOCKSTEP TRACE BEGIN cpus=<n> format=<n>
 //   LOCKSTEP TRACE CPU <cpu> records=<n> lost=<n>
@@ -35,6 +39,7 @@ inline constexpr char kStage[] = "STAGE";
 inline constexpr char kCpu[] = "CPU";
 inline constexpr char kOnline[] = "ONLINE";
 inline constexpr char kResult[] = "RESULT";
+inline constexpr char kIpiBench[] = "IPI-BENCH";
 inline constexpr char kReport[] = "REPORT";
 inline constexpr char kTrace[] = "TRACE";
 inline constexpr char kTraceData[] = "D";          ///< TRACE D <base64>
