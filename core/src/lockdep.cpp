@@ -388,6 +388,15 @@ void detail::lockdep_put_held(TextBuffer& text, hal::CpuId cpu) noexcept {
   if (h.depth > tracked) text.format(" and {} more", h.depth - tracked);
 }
 
+std::uint32_t detail::lockdep_held_names(hal::CpuId cpu, const char** names, std::uint32_t max) noexcept {
+  if (!detail::g_lockdep_on || cpu >= hal::kMaxCpus) return kHeldUnknown;
+  const CpuHeld& h = g_held[cpu];
+  const std::uint32_t tracked = h.depth < kMaxHeld ? h.depth : kMaxHeld;
+  for (std::uint32_t i = 0; i < tracked && i < max; ++i)
+    names[i] = h.held[i].cls == kNoClass ? "?" : name_of(h.held[i].cls);
+  return h.depth;
+}
+
 bool detail::lockdep_check_block(const char* what) noexcept {
   if (!active()) return true;
   const CpuHeld& h = g_held[hal::current_cpu_id()];

@@ -39,6 +39,7 @@ std::vector<std::string> run_arguments(const RunOptions& o, const std::string& s
   if (!o.lockdep) add("--lockdep", "off");
   if (o.machine.memory_model != emu::MemoryModel::kSc)
     add("--memory-model", std::string(emu::to_string(o.machine.memory_model)));
+  if (o.machine.races != races_by_default(o)) add("--races", o.machine.races ? "on" : "off");
   return args;
 }
 

@@ -24,6 +24,7 @@ TraceConfig trace_config_of(const RunOptions& o) {
   c.max_cycles = o.machine.max_cycles;
   if (o.machine.strategy == emu::Strategy::kSchedule) c.schedule = emu::format_schedule(o.machine.schedule);
   c.memory_model = std::string(emu::to_string(o.machine.memory_model));
+  c.races = o.machine.races;
   return c;
 }
 
@@ -38,6 +39,7 @@ RunOptions run_options_of(const TraceConfig& c) {
   const auto memory_model = emu::parse_memory_model(c.memory_model);
   if (!memory_model) throw InputError(fmt::format("the trace names an unknown memory model '{}'", c.memory_model));
   o.machine.memory_model = *memory_model;
+  o.machine.races = c.races;
   using Limits = emu::Limits;
   auto check = [](const char* field, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
     if (v < lo || v > hi) throw InputError(fmt::format("the trace's {} is {}, outside {}..{}", field, v, lo, hi));

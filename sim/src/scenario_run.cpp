@@ -75,6 +75,12 @@ struct BootArgs {
   bool print_report = false;
 };
 
+/// Who made a tracked access, for the race detector's report (on the vCPU making it).
+void describe_access(emu::AccessContext& out) {
+  if (const core::Task* t = core::current_task()) out.task = t->id;
+  out.lock_count = core::detail::lockdep_held_names(hal::current_cpu_id(), out.locks, emu::AccessContext::kMaxLocks);
+}
+
 void boot_main(void* p) {
   auto& args = *static_cast<BootArgs*>(p);
   core::init(args.config);
@@ -127,6 +133,7 @@ ScenarioRun run_scenario(const RunOptions& options) {
     return panic != nullptr;
   };
   machine.debug_probe = debug_probe;
+  machine.describe_access = describe_access;
   // A schedule's decisions are few: recording them costs nothing and tells where each happened.
   if (machine.strategy == emu::Strategy::kSchedule) machine.record_decisions = true;
   run.machine = options.engine == Engine::kParallel ? emu::run_parallel(machine, boot_main, &args)
@@ -143,6 +150,8 @@ ScenarioRun run_scenario(const RunOptions& options) {
   }
   if (const char* p = core::panic_message()) {
     run.reason = fmt::format("panic: {}", p);
+  } else if (run.machine.status == emu::RunStatus::kDataRace) {
+    run.reason = run.machine.race;
   } else if (run.machine.status != emu::RunStatus::kFinished) {
     run.reason = fmt::format("machine stopped: {}{}", emu::to_string(run.machine.status), blocked_tasks_text());
   } else if (!run.workload.passed) {
@@ -154,6 +163,10 @@ ScenarioRun run_scenario(const RunOptions& options) {
     run.reason = "ok";
   }
   return run;
+}
+
+bool races_by_default(const RunOptions& options) noexcept {
+  return options.engine == Engine::kDeterministic && options.machine.cpus <= emu::kMaxViewCpus;
 }
 
 std::string outcome_line(const ScenarioRun& run) { return run.passed ? "pass" : "FAIL: " + run.reason; }

@@ -103,6 +103,11 @@ TraceData read_trace(std::FILE* in, const std::string& name) {
   c.max_cycles = r.u64("cycle limit");
   c.schedule = r.string("schedule", kTraceMaxSchedule);
   c.memory_model = t.file_version >= 3 ? r.string("memory model") : "sc";
+  if (t.file_version >= 4) {
+    const std::uint32_t races = r.u32("race detector flag");
+    if (races > 1) r.fail(fmt::format("race detector flag {} is neither 0 nor 1", races));
+    c.races = races == 1;
+  }
 
   t.cpus.resize(c.cpus);
   t.lost.resize(c.cpus);

@@ -23,6 +23,7 @@ TraceWriter::TraceWriter(const std::string& path, const TraceConfig& config) : f
   put_u64(config.max_cycles);
   put_string(config.schedule, kTraceMaxSchedule);
   put_string(config.memory_model);
+  put_u32(config.races ? 1 : 0);
 }
 
 void TraceWriter::put(const void* data, std::size_t len) {

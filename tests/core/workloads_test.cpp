@@ -46,6 +46,7 @@ TEST_P(WorkloadSweep, PassesOverSeeds) {
     o.machine.seed = seed;
     o.machine.strategy = c.strategy;
     o.machine.memory_model = c.model;
+    o.machine.races = races_by_default(o);  // As `lockstep run` has it: the detector checks the core.
     o.trace_records_per_cpu = 256;
     ScenarioRun r = run_scenario(o);
     if (std::getenv("LOCKSTEP_VERBOSE"))
@@ -61,11 +62,12 @@ std::vector<Case> all_cases() {
   for (const auto& s : all_scenarios())
     for (hal::CpuId cpus : {1u, 2u, 4u, 8u, 64u})
       for (auto st : {emu::Strategy::kRandom, emu::Strategy::kPct}) out.push_back({s.name, cpus, st});
-  // Under x86-TSO (store buffers) too, on the sizes where buffering interleaves most.
-  for (const auto& s : all_scenarios())
-    for (hal::CpuId cpus : {2u, 4u, 8u})
-      for (auto st : {emu::Strategy::kRandom, emu::Strategy::kPos})
-        out.push_back({s.name, cpus, st, emu::MemoryModel::kTso});
+  // Under x86-TSO (store buffers) and arm (views) too, on the sizes where reordering
+  // interleaves most.
+  for (auto model : {emu::MemoryModel::kTso, emu::MemoryModel::kArm})
+    for (const auto& s : all_scenarios())
+      for (hal::CpuId cpus : {2u, 4u, 8u})
+        for (auto st : {emu::Strategy::kRandom, emu::Strategy::kPos}) out.push_back({s.name, cpus, st, model});
   return out;
 }
 

@@ -13,10 +13,20 @@ bool releases(std::memory_order o) noexcept {
   return o == std::memory_order_release || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst;
 }
 
+/// The file's last component, as the lock validator prints sites (no build machine's paths).
+std::string_view base_name(const char* file) {
+  if (file == nullptr) return "?";
+  const std::string_view path(file);
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
 std::string describe(const AccessRecord& a) {
   std::string text = fmt::format("{} by vCPU {} at step {}", a.write ? "write" : "read", a.cpu, a.step);
   text += a.context.task == AccessContext::kNoTask ? std::string(" (no task") : fmt::format(" (task {}", a.context.task);
-  if (a.context.lock_count == 0) {
+  if (a.context.lock_count == AccessContext::kLocksUnknown) {
+    text += ", locks not tracked: the lock validator is off)";
+  } else if (a.context.lock_count == 0) {
     text += ", holding no lock)";
   } else {
     text += ", holding";
@@ -25,7 +35,7 @@ std::string describe(const AccessRecord& a) {
     if (a.context.lock_count > shown) text += fmt::format(" and {} more", a.context.lock_count - shown);
     text += ")";
   }
-  text += fmt::format(": {}:{} in {}", a.site.file != nullptr ? a.site.file : "?", a.site.line,
+  text += fmt::format(": {}:{} in {}", base_name(a.site.file), a.site.line,
                       a.site.function != nullptr ? a.site.function : "?");
   return text;
 }
@@ -34,9 +44,9 @@ std::string describe(const AccessRecord& a) {
 
 std::string format_race(const Race& race) {
   return fmt::format(
-      "data race on {} bytes at {}:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire pair, IPI or "
-      "CPU start between them)",
-      race.size, race.location, describe(race.first), describe(race.second));
+      "data race on a {}-byte tracked datum:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire pair, "
+      "IPI or CPU start between them)",
+      race.size, describe(race.first), describe(race.second));
 }
 
 WeakMemory::WeakMemory(MemoryModel model, hal::CpuId cpus) : model_(model), n_(cpus), cpus_(cpus), sc_(cpus) {
@@ -62,6 +72,7 @@ WeakMemory::Location& WeakMemory::locate(const void* location, std::uint8_t size
   m.epoch = 0;
   m.view.clear();
   if (arm()) loc.floor.assign(n_, m.mo);
+  loc.visible = m.mo;
   return loc;
 }
 
@@ -119,18 +130,25 @@ std::uint64_t WeakMemory::load(hal::CpuId c, const void* location, std::uint8_t 
   if (arm() && cpu.fresh != location) {
     // The readable stores: back from the newest, down to the vCPU's floor or the newest store
     // that happens before it, whichever is newer.
+    // Acquire loads also respect multi-copy atomicity (ARMv8 is other-multi-copy atomic): a
+    // store another vCPU has read is visible to all, which is what forbids IRIW with acquire
+    // loads on ARMv8 (C++ alone would allow it).
+    const std::uint32_t floor = acquires(order) ? std::max(loc.floor[c], loc.visible) : loc.floor[c];
     std::uint32_t readable = 1;
     while (readable < loc.count) {
       const Message& m = loc.back(readable - 1);
       if (happens_before(m, cpu.clock)) break;
-      if (loc.back(readable).mo < loc.floor[c]) break;
+      if (loc.back(readable).mo < floor) break;
       ++readable;
     }
     // The newest half the time: a load that reads stale values only would starve progress.
     if (readable > 1 && rng.below(2) == 0) pick = 1 + static_cast<std::uint32_t>(rng.below(readable - 1));
   }
   const Message& m = loc.back(pick);
-  if (arm()) loc.floor[c] = m.mo;
+  if (arm()) {
+    loc.floor[c] = m.mo;
+    if (m.writer != c) loc.visible = std::max(loc.visible, m.mo);
+  }
   acquire(cpu, m, order);
   if (order == std::memory_order_seq_cst) sc_.join(cpu.clock);
   cpu.last_loaded = location;
@@ -139,8 +157,9 @@ std::uint64_t WeakMemory::load(hal::CpuId c, const void* location, std::uint8_t 
 
 void WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory,
                        std::uint64_t bits, std::memory_order order) {
+  // A seq_cst store releases into the global view and takes nothing from it (a store acquires
+  // nothing): SB with seq_cst stores and relaxed loads stays weak, as C++ and ARMv8 allow.
   Location& loc = locate(location, size, memory);
-  if (order == std::memory_order_seq_cst) cpus_[c].clock.join(sc_);
   Message m;
   m.view = std::move(scratch_);
   take_view(c, order, m);
@@ -170,6 +189,7 @@ void WeakMemory::publish_buffered(hal::CpuId c, const void* location, std::uint8
 std::uint64_t WeakMemory::rmw_read(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory) {
   Location& loc = locate(location, size, memory);
   cpus_[c].rmw = &loc;
+  if (loc.newest().writer != c) loc.visible = loc.newest().mo;
   return loc.newest().bits;
 }
 

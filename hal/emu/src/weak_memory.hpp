@@ -13,7 +13,9 @@
 // release stores and fences give the writer's clock; read-modify-writes read the newest store
 // and carry its view on (release sequences); seq_cst operations and fences also meet in one
 // global view (stronger than C++'s single total order: it loses no allowed outcome that
-// matters to the litmus table, and gives no forbidden one). New stores always go to the end
+// matters to the litmus table, and gives no forbidden one). Acquire loads respect
+// multi-copy atomicity: once another vCPU has read a store, no acquire load reads an older one
+// (ARMv8 forbids IRIW with acquire loads; relaxed loads may still be satisfied early). New stores always go to the end
 // of mo, so 2+2W's weak outcome is never produced; no load reads a value from the future (no
 // out-of-thin-air, no load buffering); sizes are not mixed at one address.
 //
@@ -123,6 +125,7 @@ class WeakMemory {
     std::uint32_t head = 0;
     std::array<Message, kHistory> ring;
     std::vector<std::uint32_t> floor;  ///< arm: per vCPU, the oldest mo it may still read.
+    std::uint32_t visible = 0;         ///< arm: the newest mo a vCPU other than its writer read.
     Message& newest() noexcept { return ring[(head + count - 1) % kHistory]; }
     Message& back(std::uint32_t k) noexcept { return ring[(head + count - 1 - k) % kHistory]; }
   };

@@ -44,10 +44,11 @@ struct MachineFlags : ScheduleFlags {
   std::string engine = "det";
   std::string lockdep = "on";
   std::string memory_model = "sc";
+  std::string races = "auto";
 };
 
 /// Adds --scenario, --cpus, --strategy, --pct-depth, --pct-horizon, --max-steps, --max-cycles,
-/// --faults, --lockdep, --memory-model (and --seed, --engine, --schedule if asked).
+/// --faults, --lockdep, --memory-model, --races (and --seed, --engine, --schedule if asked).
 void add_machine_flags(CLI::App& cmd, MachineFlags& flags, bool with_seed, bool with_engine,
                        bool scenario_required = true);
 

@@ -87,6 +87,12 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with
       ->check(
           CLI::IsMember(std::vector<std::string>(std::begin(emu::kMemoryModelNames), std::end(emu::kMemoryModelNames))))
       ->capture_default_str();
+  cmd.add_option("--races", f.races,
+                 fmt::format("The happens-before race detector over the core's tracked data (hal::Tracked): on, off, or "
+                             "auto (on with the deterministic engine up to {} CPUs)",
+                             emu::kMaxViewCpus))
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   if (with_engine)
     cmd.add_option("--engine", f.engine, "det (deterministic, default) or parallel (host threads, not reproducible)")
         ->check(CLI::IsMember({"det", "parallel"}))
@@ -123,6 +129,12 @@ RunOptions run_options_from(const MachineFlags& f) {
   if (o.engine == Engine::kParallel && o.machine.memory_model != emu::MemoryModel::kSc)
     throw InputError("--memory-model is the deterministic engine's: the parallel engine runs the host's memory model");
   o.lockdep = f.lockdep == "on";
+  const bool views_fit = o.engine == Engine::kDeterministic && o.machine.cpus <= emu::kMaxViewCpus;
+  if (o.machine.memory_model == emu::MemoryModel::kArm && o.machine.cpus > emu::kMaxViewCpus)
+    throw InputError(fmt::format("--memory-model arm runs machines of at most {} CPUs", emu::kMaxViewCpus));
+  if (f.races == "on" && !views_fit)
+    throw InputError(fmt::format("--races on needs the deterministic engine and at most {} CPUs", emu::kMaxViewCpus));
+  o.machine.races = f.races == "on" || (f.races == "auto" && races_by_default(o));
   if (f.pct_horizon != 0) {
     o.machine.pct_horizon = f.pct_horizon;
   } else if (o.machine.strategy == emu::Strategy::kPct) {

@@ -100,6 +100,11 @@ bool lockdep_check_block(const char* what) noexcept;
 /// Appends ", holding 'A' (since cycle N), ..." for the locks `cpu` holds; nothing while the
 /// validator is off (it is what tracks them). For the deadlock report.
 void lockdep_put_held(TextBuffer& text, hal::CpuId cpu) noexcept;
+/// The names of the lock classes `cpu` holds, outermost first, into `names` (at most `max`);
+/// returns how many it holds (may exceed `max`), or kHeldUnknown while the validator is off (it
+/// is what tracks them). For the race detector's reports.
+inline constexpr std::uint32_t kHeldUnknown = ~std::uint32_t{0};
+std::uint32_t lockdep_held_names(hal::CpuId cpu, const char** names, std::uint32_t max) noexcept;
 /// init(): a new run (clears the report and every CPU's held locks; keeps the graph).
 void lockdep_run_start() noexcept;
 }  // namespace detail

@@ -42,6 +42,10 @@ struct ScenarioRun {
 /// is reported as a failure with a reason.
 ScenarioRun run_scenario(const RunOptions& options);
 
+/// Whether `--races auto` turns the race detector on for this run: the deterministic engine with
+/// at most emu::kMaxViewCpus vCPUs.
+bool races_by_default(const RunOptions& options) noexcept;
+
 /// One-line description of the outcome ("pass" or "FAIL: reason").
 std::string outcome_line(const ScenarioRun& run);
 

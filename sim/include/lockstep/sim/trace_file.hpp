@@ -18,7 +18,7 @@ namespace lockstep::sim {
 /// "LSTRACE" and a NUL: the first eight bytes of every trace file.
 inline constexpr char kTraceMagic[8] = {'L', 'S', 'T', 'R', 'A', 'C', 'E', '\0'};
 /// Version of the file layout around the records (the records carry core::kTraceFormatVersion).
-inline constexpr std::uint32_t kTraceFileVersion = 3;
+inline constexpr std::uint32_t kTraceFileVersion = 4;
 /// The oldest version this build still reads (2: no memory model in the header, so "sc").
 inline constexpr std::uint32_t kTraceOldestFileVersion = 2;
 /// Bounds the reader enforces (a longer string or more CPUs is a corrupt file).
@@ -44,6 +44,7 @@ struct TraceConfig {
   std::uint64_t max_cycles = 0;
   std::string schedule;             ///< strategy "schedule": emu::format_schedule text.
   std::string memory_model = "sc";  ///< emu::to_string(MemoryModel); version 2 files: "sc".
+  bool races = false;               ///< The race detector was on; files before version 4: off.
 };
 
 /// How the recorded run ended.

@@ -47,6 +47,7 @@ inline constexpr hal::CpuId kMaxViewCpus = 64;
 struct AccessContext {
   static constexpr std::uint32_t kNoTask = ~std::uint32_t{0};
   static constexpr std::uint32_t kMaxLocks = 4;
+  static constexpr std::uint32_t kLocksUnknown = ~std::uint32_t{0};  ///< Nobody tracks them.
   std::uint32_t task = kNoTask;
   std::uint32_t lock_count = 0;  ///< May exceed kMaxLocks: only the first ones are named.
   const char* locks[kMaxLocks] = {};
