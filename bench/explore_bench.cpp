@@ -114,6 +114,32 @@ const std::vector<ExploreConfig>& breakdown() {
                    .target = 40e6,
                    .note = "scheduling points per CPU second of this thread (issue 14: >= 40 M/s per core)"});
   }
+  // The memory models and the race detector (issue 17: arm <= 3x sc per point, the detector
+  // <= 2x more): CPU per point against CPU per point of the same scenario's seeds.
+  for (const char* scenario : {"mixed", "spinlock-stress"}) {
+    const ExploreConfig sc{scenario, 8};
+    ExploreConfig no_races = sc;
+    no_races.races = false;
+    ExploreConfig tso = sc;
+    tso.model = emu::MemoryModel::kTso;
+    ExploreConfig arm = sc;
+    arm.model = emu::MemoryModel::kArm;
+    for (const ExploreConfig& c : {no_races, tso, arm})
+      benchmark::RegisterBenchmark(("BM_Run/" + config_name(c)).c_str(), run_loop, c)->Unit(benchmark::kMicrosecond);
+    declare_ratio({.name = "races_on_vs_off/" + config_name(sc),
+                   .subject = "BM_Run/" + config_name(sc),
+                   .baseline = "BM_Run/" + config_name(no_races),
+                   .goal = Goal::kAtMost,
+                   .target = 2,
+                   .note = "CPU per point with the race detector (explore's default) / without it, under sc"});
+    for (const ExploreConfig& weak : {tso, arm})
+      declare_ratio({.name = std::string(emu::to_string(weak.model)) + "_vs_sc/" + config_name(sc),
+                     .subject = "BM_Run/" + config_name(weak),
+                     .baseline = "BM_Run/" + config_name(sc),
+                     .goal = weak.model == emu::MemoryModel::kArm ? Goal::kAtMost : Goal::kNone,
+                     .target = 3,
+                     .note = "CPU per point under the weak model / under sc (both with the race detector)"});
+  }
   for (const ExploreConfig& c : breakdown()) {
     benchmark::RegisterBenchmark(("BM_Run/" + config_name(c)).c_str(), run_loop, c)->Unit(benchmark::kMicrosecond);
     ExploreConfig full = c;

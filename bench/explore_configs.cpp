@@ -10,6 +10,8 @@ std::string config_name(const ExploreConfig& c) {
       std::string(c.scenario) + "/cpus:" + std::to_string(c.cpus) + "/" + std::string(emu::to_string(c.strategy));
   if (!c.tracing) name += "/trace:0";
   if (!c.lockdep) name += "/lockdep:0";
+  if (!c.races) name += "/races:0";
+  if (c.model != emu::MemoryModel::kSc) name += "/" + std::string(emu::to_string(c.model));
   return name;
 }
 
@@ -21,6 +23,8 @@ sim::RunOptions explore_options(const ExploreConfig& c, std::uint64_t seed) {
   o.machine.seed = seed;
   o.trace_records_per_cpu = c.tracing ? 64 : 0;  // explore_pool.cpp: rings do not change the schedule.
   o.lockdep = c.lockdep;
+  o.machine.memory_model = c.model;
+  o.machine.races = c.races && sim::races_by_default(o);
   return o;
 }
 

@@ -16,9 +16,12 @@ struct ExploreConfig {
   emu::Strategy strategy = emu::kDefaultSearchStrategy;
   bool tracing = true;  ///< explore's 64-record rings; false: trace_records_per_cpu = 0.
   bool lockdep = true;  ///< explore's default (--lockdep on).
+  bool races = true;    ///< explore's default (--races auto: on up to 64 CPUs).
+  emu::MemoryModel model = emu::MemoryModel::kSc;
 };
 
-/// "mixed/cpus:8/pos" plus "/trace:0" or "/lockdep:0" for the breakdown variants.
+/// "mixed/cpus:8/pos" plus "/trace:0", "/lockdep:0", "/races:0" or "/tso", "/arm" for the
+/// breakdown variants.
 std::string config_name(const ExploreConfig& c);
 
 /// The RunOptions explore's workers use for `c` (explore_pool.cpp sets 64 trace records).

@@ -25,13 +25,14 @@ bool post_call(PerCpu& target, const CallRequest& request) noexcept {
       CallMailbox& box = target.mailbox;
       IrqSpinlockGuard guard(box.lock);
       if (target.cpu_state() != CpuState::kOnline) return false;
-      if (box.count < kCallMailboxSlots) {
-        CallRequest& slot = box.slots[(box.head + box.count) % kCallMailboxSlots];
+      std::uint32_t& count = box.count.write();
+      if (count < kCallMailboxSlots) {
+        CallRequest& slot = box.slots[(box.head + count) % kCallMailboxSlots];
         slot.fn = request.fn;
         slot.arg = request.arg;
         slot.remaining = request.remaining;
-        ++box.count;
-        box.queued.store(box.count, std::memory_order_release);
+        ++count;
+        box.queued.store(count, std::memory_order_release);
         return true;
       }
     }
@@ -127,14 +128,15 @@ void serve_calls() noexcept {
     std::uint32_t n = 0;
     {
       IrqSpinlockGuard guard(box.lock);
-      for (; n < box.count; ++n) {
+      std::uint32_t& count = box.count.write();
+      for (; n < count; ++n) {
         const CallRequest& slot = box.slots[(box.head + n) % kCallMailboxSlots];
         batch[n].fn = slot.fn;
         batch[n].arg = slot.arg;
         batch[n].remaining = slot.remaining;
       }
       box.head = (box.head + n) % kCallMailboxSlots;
-      box.count = 0;
+      count = 0;
       box.queued.store(0, std::memory_order_release);
     }
     for (std::uint32_t i = 0; i < n; ++i) {

@@ -12,6 +12,7 @@
 #include <lockstep/hal/atomic.hpp>
 #include <lockstep/hal/context.hpp>
 #include <lockstep/hal/percpu.hpp>
+#include <lockstep/hal/tracked.hpp>
 #include <span>
 
 namespace lockstep::core {
@@ -48,7 +49,9 @@ struct CallMailbox {
   hal::Atomic<std::uint32_t> queued{0};  ///< Lock-free "anything to serve?" check.
   CallRequest slots[kCallMailboxSlots] LOCKSTEP_GUARDED_BY(lock);
   std::uint32_t head LOCKSTEP_GUARDED_BY(lock) = 0;
-  std::uint32_t count LOCKSTEP_GUARDED_BY(lock) = 0;
+  /// Tracked (hal/tracked.hpp): every post and every serve writes it, so the race detector
+  /// checks that the mailbox lock orders them.
+  hal::Tracked<std::uint32_t> count LOCKSTEP_GUARDED_BY(lock);
 };
 
 inline constexpr std::uint8_t kIdlePriority = 0xff;
