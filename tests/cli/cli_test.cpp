@@ -91,6 +91,11 @@ TEST_F(Cli, BadUsageExitsTwoNamingTheProblem) {
       {"run --scenario mixed --strategy fastest", "--strategy"},
       {"run --scenario mixed --faults lose-ipi=lots", "lose-ipi"},
       {"explore --scenario mixed --runs 4 --shard 3/2", "--shard"},
+      {"run --scenario mixed --memory-model power", "--memory-model"},
+      {"run --scenario mixed --cpus 65 --memory-model arm", "at most 64 CPUs"},
+      {"run --scenario mixed --races maybe", "--races"},
+      {"run --scenario mixed --races on --engine parallel", "--races on"},
+      {"run --scenario mixed --races on --cpus 100", "--races on"},
       {"export missing.trace --format xml", "--format"},
       {"export missing.trace --format csv", "missing.trace"},
       {"replay missing.trace", "missing.trace"},
@@ -202,6 +207,36 @@ TEST_F(Cli, ExploreFindsLostIpiFault) {
   EXPECT_EXIT_STATUS(sh(repro[1].str()), 1);
 }
 
+TEST_F(Cli, ExploreUnderArmFindsARelaxedUnlockAndItsTraceReplays) {
+  const Result sc = sh(bin() + " explore --scenario relaxed_unlock --cpus 2 --runs 200");
+  EXPECT_EXIT_STATUS(sc, 0);
+  const Result r = sh(bin() + " explore --scenario relaxed_unlock --cpus 2 --runs 200 --memory-model arm");
+  ASSERT_EQ(r.status, 1) << r.output;
+  std::smatch repro;
+  ASSERT_TRUE(std::regex_search(r.output, repro, std::regex("reproduce: (.*)"))) << r.output;
+  EXPECT_NE(repro[1].str().find("--memory-model arm"), std::string::npos) << r.output;
+  const Result again = sh(repro[1].str() + " --trace arm.trace");
+  EXPECT_EXIT_STATUS(again, 1);
+  EXPECT_NE(again.output.find("an increment made under the lock was lost"), std::string::npos) << again.output;
+  const Result replay = sh(bin() + " replay arm.trace");
+  EXPECT_EXIT_STATUS(replay, 0);
+  EXPECT_NE(replay.output.find("replay matches"), std::string::npos) << replay.output;
+}
+
+TEST_F(Cli, ARaceIsReportedAtTheDefaultsReplaysAndGoesWithRacesOff) {
+  const Result r = sh(bin() + " run --scenario wrong_lock_race --cpus 2 --trace race.trace");
+  EXPECT_EXIT_STATUS(r, 1);
+  EXPECT_NE(r.output.find("data race on a 4-byte tracked datum"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("holding 'wrong_lock.a'"), std::string::npos) << r.output;
+  const Result replay = sh(bin() + " replay race.trace");
+  EXPECT_EXIT_STATUS(replay, 0);
+  EXPECT_EQ(lockstep::sim::read_trace_file("race.trace").config.races, true);
+  const Result off = sh(bin() + " run --scenario wrong_lock_race --cpus 2 --races off --trace off.trace");
+  EXPECT_EXIT_STATUS(off, 0);
+  EXPECT_EQ(lockstep::sim::read_trace_file("off.trace").config.races, false);
+  EXPECT_EXIT_STATUS(sh(bin() + " replay off.trace"), 0);
+}
+
 TEST_F(Cli, ShardsMergeIntoTheWholeSweep) {
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(sh(test_bin() + " explore --scenario racy_counter --cpus 2 --runs 30 --jobs 1 --keep-going --shard " +
@@ -287,7 +322,9 @@ TEST_F(Cli, HeaderFieldsOutOfRangeExitTwoNamingTheField) {
   rewrite("steps.trace", [](lockstep::sim::TraceConfig& c) { c.max_steps = ~std::uint64_t{0}; });
   rewrite("ring.trace", [](lockstep::sim::TraceConfig& c) { c.ring_capacity = std::uint64_t{1} << 40; });
   rewrite("strategy.trace", [](lockstep::sim::TraceConfig& c) { c.strategy = "bogus"; });
-  const std::pair<std::string, std::string> cases[] = {{"depth.trace", "PCT depth"},
+  rewrite("model.trace", [](lockstep::sim::TraceConfig& c) { c.memory_model = "power"; });
+  const std::pair<std::string, std::string> cases[] = {{"model.trace", "unknown memory model 'power'"},
+                                                       {"depth.trace", "PCT depth"},
                                                        {"steps.trace", "step limit"},
                                                        {"ring.trace", "ring capacity"},
                                                        {"strategy.trace", "bogus"}};
