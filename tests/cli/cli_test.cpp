@@ -226,7 +226,7 @@ TEST_F(Cli, ExploreUnderArmFindsARelaxedUnlockAndItsTraceReplays) {
 TEST_F(Cli, ARaceIsReportedAtTheDefaultsReplaysAndGoesWithRacesOff) {
   const Result r = sh(bin() + " run --scenario wrong_lock_race --cpus 2 --trace race.trace");
   EXPECT_EXIT_STATUS(r, 1);
-  EXPECT_NE(r.output.find("data race on a 4-byte tracked datum"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data race on a tracked datum of 4 bytes"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("holding 'wrong_lock.a'"), std::string::npos) << r.output;
   const Result replay = sh(bin() + " replay race.trace");
   EXPECT_EXIT_STATUS(replay, 0);

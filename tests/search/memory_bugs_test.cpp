@@ -68,7 +68,7 @@ TEST(RaceDetector, NamesBothAccessesOfAWrongLockRaceUnderEveryModel) {
     ASSERT_TRUE(run.completed) << run.reason;
     EXPECT_EQ(run.status, lockstep::emu::RunStatus::kDataRace) << to_string(m) << ": " << run.reason;
     const std::string& r = run.reason;
-    EXPECT_EQ(r.rfind("data race on a 4-byte tracked datum:", 0), 0u) << r;
+    EXPECT_EQ(r.rfind("data race on a tracked datum of 4 bytes:", 0), 0u) << r;
     EXPECT_NE(r.find("write by vCPU 0"), std::string::npos) << r;
     EXPECT_NE(r.find("read by vCPU 1"), std::string::npos) << r;
     EXPECT_NE(r.find("holding 'wrong_lock.a'): memory_bugs.cpp:"), std::string::npos) << r;

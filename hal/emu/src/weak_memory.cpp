@@ -44,7 +44,7 @@ std::string describe(const AccessRecord& a) {
 
 std::string format_race(const Race& race) {
   return fmt::format(
-      "data race on a {}-byte tracked datum:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire pair, "
+      "data race on a tracked datum of {} bytes:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire pair, "
       "IPI or CPU start between them)",
       race.size, describe(race.first), describe(race.second));
 }
