@@ -7,8 +7,9 @@
 namespace lockstep::core {
 namespace {
 // Registered locks form a list for the report. Registration happens at init or under the
-// registry lock; the report reads the list when the machine is quiescent.
-LockStats* g_registered = nullptr;
+// registry lock; the report reads the list when the machine is quiescent. Tracked: the race
+// detector checks that every registration is ordered with the others and with the reads.
+hal::Tracked<LockStats*> g_registered{nullptr};
 RawSpinlock g_registry_lock{"lock-registry"};
 /// Times a wait for the lock statistics and the trace. While the tracer records (the viewer shows
 /// each wait) from the first poll; otherwise from the kUntimedSpins-th, so the short waits of a
@@ -33,17 +34,18 @@ class WaitTimer {
 
 }  // namespace
 
-void detail::reset_locks() noexcept { g_registered = nullptr; }
+void detail::reset_locks() noexcept { g_registered.write() = nullptr; }
 
 void register_lock_stats(LockStats& stats) noexcept {
   IrqSpinlockGuard guard(g_registry_lock);
-  for (LockStats* s = g_registered; s != nullptr; s = s->next_registered)
+  LockStats*& head = g_registered.write();
+  for (LockStats* s = head; s != nullptr; s = s->next_registered)
     if (s == &stats) return;
-  stats.next_registered = g_registered;
-  g_registered = &stats;
+  stats.next_registered = head;
+  head = &stats;
 }
 
-const LockStats* registered_locks() noexcept { return g_registered; }
+const LockStats* registered_locks() noexcept { return g_registered.read(); }
 
 void detail::note_lock_contended(LockStats& stats, hal::Cycles waited) noexcept {
   ++stats.contended;

@@ -77,7 +77,9 @@ struct BootArgs {
 
 /// Who made a tracked access, for the race detector's report (on the vCPU making it).
 void describe_access(emu::AccessContext& out) {
-  if (const core::Task* t = core::current_task()) out.task = t->id;
+  // Before init() gives the CPU its per-CPU record there is no task to ask about.
+  if (hal::percpu_base() != nullptr)
+    if (const core::Task* t = core::current_task()) out.task = t->id;
   out.lock_count = core::detail::lockdep_held_names(hal::current_cpu_id(), out.locks, emu::AccessContext::kMaxLocks);
 }
 
