@@ -104,19 +104,24 @@ void w22_first(void*) {
   g_r1 = g_y.load(std::memory_order_relaxed);
 }
 
-Outcome run_once(void (*test)(void*), MemoryModel model, std::uint64_t seed) {
-  g_x.store(0);
-  g_y.store(0);
-  g_done.store(0);
-  g_r0 = g_r1 = -1;
+/// One run of a litmus test on `cpus` vCPUs (random strategy), which must finish.
+void run_litmus(void (*test)(void*), MemoryModel model, std::uint64_t seed, hal::CpuId cpus) {
   MachineConfig c;
-  c.cpus = 2;
+  c.cpus = cpus;
   c.seed = seed;
   c.strategy = Strategy::kRandom;
   c.memory_model = model;
   c.boot_stack_size = 64 * 1024;
   const RunResult r = run_deterministic(c, test, nullptr);
   EXPECT_EQ(r.status, RunStatus::kFinished) << r.report;
+}
+
+Outcome run_once(void (*test)(void*), MemoryModel model, std::uint64_t seed) {
+  g_x.store(0);
+  g_y.store(0);
+  g_done.store(0);
+  g_r0 = g_r1 = -1;
+  run_litmus(test, model, seed, 2);
   return {g_r0, g_r1};
 }
 
@@ -286,14 +291,7 @@ std::pair<int, std::uint64_t> iriw_weak(MemoryModel model, std::uint64_t seeds) 
     g_x.store(0);
     g_y.store(0);
     g_iriw_done.store(0);
-    MachineConfig c;
-    c.cpus = 4;
-    c.seed = seed;
-    c.strategy = Strategy::kRandom;
-    c.memory_model = model;
-    c.boot_stack_size = 64 * 1024;
-    const RunResult r = run_deterministic(c, iriw_first, nullptr);
-    EXPECT_EQ(r.status, RunStatus::kFinished) << r.report;
+    run_litmus(iriw_first, model, seed, 4);
     if (g_r0 == 1 && g_r1 == 0 && g_r2 == 1 && g_r3 == 0 && weak++ == 0) first = seed;
   }
   return {weak, first};
