@@ -42,6 +42,8 @@ struct Program {
   const char* scenario;
   std::uint32_t cpus;
   Published pct3, pos, random_walk, surw, rff;
+  /// The model that exposes the bug (the weak-memory programs; none of them is published).
+  lockstep::emu::MemoryModel model = lockstep::emu::MemoryModel::kSc;
 };
 
 const Program kPrograms[] = {
@@ -65,6 +67,10 @@ const Program kPrograms[] = {
     {"abba_irq", 3, kNone, kNone, kNone, kNone, kNone},
     {"call_under_lock", 2, kNone, kNone, kNone, kNone, kNone},
     {"percpu_migration", 4, kNone, kNone, kNone, kNone, kNone},
+    {"relaxed_unlock", 2, kNone, kNone, kNone, kNone, kNone, lockstep::emu::MemoryModel::kArm},
+    {"mp_relaxed_flag", 2, kNone, kNone, kNone, kNone, kNone, lockstep::emu::MemoryModel::kArm},
+    {"dekker", 2, kNone, kNone, kNone, kNone, kNone, lockstep::emu::MemoryModel::kTso},
+    {"wrong_lock_race", 2, kNone, kNone, kNone, kNone, kNone},
 };
 
 struct Row {
@@ -76,6 +82,7 @@ struct Row {
 
 Row summarize(const Program& p, const std::string& strategy, const std::vector<Trial>& trials) {
   Row row{p.scenario, strategy};
+  if (p.model != lockstep::emu::MemoryModel::kSc) row.program += "/" + std::string(lockstep::emu::to_string(p.model));
   row.trials = static_cast<unsigned>(trials.size());
   row.published = &p;
   std::vector<double> hits;
@@ -148,6 +155,8 @@ int main(int argc, char** argv) {
       RunOptions o;
       o.scenario = p.scenario;
       o.machine.cpus = p.cpus;
+      o.machine.memory_model = p.model;
+      o.machine.races = lockstep::sim::races_by_default(o);  // As explore has it.
       o.trace_records_per_cpu = 64;
       const auto s = lockstep::emu::parse_strategy(strategy);
       if (!s || *s == lockstep::emu::Strategy::kSchedule) {

@@ -96,6 +96,7 @@ TEST_F(Cli, BadUsageExitsTwoNamingTheProblem) {
       {"run --scenario mixed --races maybe", "--races"},
       {"run --scenario mixed --races on --engine parallel", "--races on"},
       {"run --scenario mixed --races on --cpus 100", "--races on"},
+      {"explore --machine unicorn --memory-model arm --runs 1", "--memory-model"},
       {"export missing.trace --format xml", "--format"},
       {"export missing.trace --format csv", "missing.trace"},
       {"replay missing.trace", "missing.trace"},
