@@ -59,7 +59,9 @@ WeakMemory::WeakMemory(MemoryModel model, hal::CpuId cpus) : model_(model), n_(c
 }
 
 WeakMemory::Location& WeakMemory::locate(const void* location, std::uint8_t size, std::uint64_t memory) {
-  Location& loc = locations_[location];
+  CacheEntry& cached = cache_[cache_slot(location)];
+  if (cached.key != location) cached = {location, &locations_[location]};
+  Location& loc = *cached.location;
   if (loc.count != 0 && loc.size == size && loc.newest().bits == memory) return loc;
   // New, or written outside the model: the value in memory is all there is, before everyone.
   loc.size = size;
@@ -202,10 +204,12 @@ void WeakMemory::rmw_write(hal::CpuId c, std::uint64_t bits, std::memory_order o
   // acquires it also sees what that store released (C++20 [intro.races] 5).
   scratch_.assign(loc.newest().view);
   Message m;
+  m.view = std::move(rmw_view_);  // Storage reused: append() hands back the dropped store's.
   take_view(c, order, m);
   m.view.join(scratch_);
   m.bits = bits;
   append(loc, c, m);
+  rmw_view_ = std::move(m.view);
   after_release(c, order);
   cpu.last_loaded = nullptr;
 }

@@ -93,7 +93,11 @@ class WeakMemory {
   void rmw_fail(hal::CpuId c, std::memory_order order);
   void fence(hal::CpuId c, std::memory_order order);
   /// An Atomic was constructed at `location`: what was stored there before is gone.
-  void forget(const void* location) { locations_.erase(location); }
+  void forget(const void* location) {
+    CacheEntry& e = cache_[cache_slot(location)];
+    if (e.key == location) e = {};
+    locations_.erase(location);
+  }
 
   /// `c` spun after loading a location: its next loads of that location read the newest store
   /// (a waiting core sees a new value in finite time; the engine's strategies pass over a
@@ -158,8 +162,21 @@ class WeakMemory {
   hal::CpuId n_;
   std::vector<Cpu> cpus_;
   VectorClock sc_;  ///< Where seq_cst operations and fences meet.
-  VectorClock scratch_;
+  VectorClock scratch_;   ///< Storage reused by store() and rmw_write() (no allocation per operation).
+  VectorClock rmw_view_;
   std::unordered_map<const void*, Location> locations_;
+  /// The last locations looked up, direct mapped by address: most operations hit one of a few
+  /// hot words (lock words, counters), and the map's lookup was the views' largest cost. Map
+  /// nodes do not move on rehash; forget() clears the entry it erases.
+  struct CacheEntry {
+    const void* key = nullptr;
+    Location* location = nullptr;
+  };
+  static constexpr std::size_t kCacheEntries = 256;
+  static std::size_t cache_slot(const void* location) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(location) >> 3) % kCacheEntries;
+  }
+  std::array<CacheEntry, kCacheEntries> cache_{};
   std::unordered_map<const void*, Datum> data_;
 };
 
