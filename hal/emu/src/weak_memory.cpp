@@ -72,15 +72,16 @@ WeakMemory::Location& WeakMemory::locate(const void* location, std::uint8_t size
   m.mo = loc.next_mo++;
   m.writer = hal::kInvalidCpu;
   m.epoch = 0;
+  m.visible_since = 0;
   m.view.clear();
   if (arm()) loc.floor.assign(n_, m.mo);
-  loc.visible = m.mo;
   return loc;
 }
 
 void WeakMemory::acquire(Cpu& cpu, const Message& m, std::memory_order order) {
   if (acquires(order)) {
     cpu.clock.join(m.view);
+    cpu.ordered_since = tick_;
   } else {
     cpu.acquire_pending.join(m.view);
   }
@@ -112,6 +113,7 @@ void WeakMemory::append(Location& loc, hal::CpuId c, Message& m) {
   slot.mo = loc.next_mo++;
   slot.writer = m.writer;
   slot.epoch = m.epoch;
+  slot.visible_since = kNever;
   std::swap(slot.view, m.view);
   if (arm()) loc.floor[c] = slot.mo;
 }
@@ -130,26 +132,25 @@ std::uint64_t WeakMemory::load(hal::CpuId c, const void* location, std::uint8_t 
   if (order == std::memory_order_seq_cst) cpu.clock.join(sc_);
   std::uint32_t pick = 0;  // How far back from the newest.
   if (arm() && cpu.fresh != location) {
-    // The readable stores: back from the newest, down to the vCPU's floor or the newest store
-    // that happens before it, whichever is newer.
-    // Acquire loads also respect multi-copy atomicity (ARMv8 is other-multi-copy atomic): a
-    // store another vCPU has read is visible to all, which is what forbids IRIW with acquire
-    // loads on ARMv8 (C++ alone would allow it).
-    const std::uint32_t floor = acquires(order) ? std::max(loc.floor[c], loc.visible) : loc.floor[c];
+    // The readable stores: back from the newest, down to the vCPU's floor, the newest store
+    // that happens before it, or the newest store already visible to all at its last acquire
+    // (ARMv8 is other-multi-copy atomic: that is what forbids IRIW with acquire loads or
+    // fences, which C++ alone would allow), whichever is newest.
     std::uint32_t readable = 1;
     while (readable < loc.count) {
       const Message& m = loc.back(readable - 1);
-      if (happens_before(m, cpu.clock)) break;
-      if (loc.back(readable).mo < floor) break;
+      if (happens_before(m, cpu.clock) || m.visible_since <= cpu.ordered_since) break;
+      if (loc.back(readable).mo < loc.floor[c]) break;
       ++readable;
     }
     // The newest half the time: a load that reads stale values only would starve progress.
     if (readable > 1 && rng.below(2) == 0) pick = 1 + static_cast<std::uint32_t>(rng.below(readable - 1));
   }
-  const Message& m = loc.back(pick);
+  Message& m = loc.back(pick);
+  ++tick_;
   if (arm()) {
     loc.floor[c] = m.mo;
-    if (m.writer != c) loc.visible = std::max(loc.visible, m.mo);
+    if (m.writer != c && m.visible_since == kNever) m.visible_since = tick_;
   }
   acquire(cpu, m, order);
   if (order == std::memory_order_seq_cst) sc_.join(cpu.clock);
@@ -191,8 +192,10 @@ void WeakMemory::publish_buffered(hal::CpuId c, const void* location, std::uint8
 std::uint64_t WeakMemory::rmw_read(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory) {
   Location& loc = locate(location, size, memory);
   cpus_[c].rmw = &loc;
-  if (loc.newest().writer != c) loc.visible = loc.newest().mo;
-  return loc.newest().bits;
+  Message& newest = loc.newest();
+  ++tick_;
+  if (newest.writer != c && newest.visible_since == kNever) newest.visible_since = tick_;
+  return newest.bits;
 }
 
 void WeakMemory::rmw_write(hal::CpuId c, std::uint64_t bits, std::memory_order order) {
@@ -223,7 +226,10 @@ void WeakMemory::rmw_fail(hal::CpuId c, std::memory_order order) {
 
 void WeakMemory::fence(hal::CpuId c, std::memory_order order) {
   Cpu& cpu = cpus_[c];
-  if (acquires(order)) cpu.clock.join(cpu.acquire_pending);
+  if (acquires(order)) {
+    cpu.clock.join(cpu.acquire_pending);
+    cpu.ordered_since = tick_;
+  }
   if (order == std::memory_order_seq_cst) cpu.clock.join(sc_);
   if (releases(order)) cpu.release_fence.assign(cpu.clock);
   after_release(c, order);

@@ -13,9 +13,10 @@
 // release stores and fences give the writer's clock; read-modify-writes read the newest store
 // and carry its view on (release sequences); seq_cst operations and fences also meet in one
 // global view (stronger than C++'s single total order: it loses no allowed outcome that
-// matters to the litmus table, and gives no forbidden one). Acquire loads respect
-// multi-copy atomicity: once another vCPU has read a store, no acquire load reads an older one
-// (ARMv8 forbids IRIW with acquire loads; relaxed loads may still be satisfied early). New stores always go to the end
+// matters to the litmus table, and gives no forbidden one). Loads respect multi-copy atomicity:
+// once another vCPU has read a store, no load ordered after it (by an acquire) reads an older one
+// (ARMv8 forbids IRIW with acquire loads or acquire fences; relaxed loads may still be
+// satisfied early, back to the vCPU's last acquire). New stores always go to the end
 // of mo, so 2+2W's weak outcome is never produced; no load reads a value from the future (no
 // out-of-thin-air, no load buffering); sizes are not mixed at one address.
 //
@@ -115,11 +116,15 @@ class WeakMemory {
   bool arm() const noexcept { return model_ == MemoryModel::kArm; }
 
  private:
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};
   struct Message {
     std::uint64_t bits = 0;
     std::uint32_t mo = 0;
     hal::CpuId writer = hal::kInvalidCpu;  ///< kInvalidCpu: the value found in memory.
     Epoch epoch = 0;
+    /// arm: the load tick at which a vCPU other than its writer first read it; from then on it is
+    /// visible to every vCPU (multi-copy atomicity). kNever: not yet.
+    std::uint64_t visible_since = kNever;
     VectorClock view;  ///< What a reader that acquires it has seen; empty: nothing.
   };
   struct Location {
@@ -129,7 +134,6 @@ class WeakMemory {
     std::uint32_t head = 0;
     std::array<Message, kHistory> ring;
     std::vector<std::uint32_t> floor;  ///< arm: per vCPU, the oldest mo it may still read.
-    std::uint32_t visible = 0;         ///< arm: the newest mo a vCPU other than its writer read.
     Message& newest() noexcept { return ring[(head + count - 1) % kHistory]; }
     Message& back(std::uint32_t k) noexcept { return ring[(head + count - 1 - k) % kHistory]; }
   };
@@ -138,6 +142,9 @@ class WeakMemory {
     VectorClock acquire_pending;  ///< Views of stores read relaxed: an acquire fence takes them.
     VectorClock release_fence;    ///< The clock at the last release fence: relaxed stores carry it.
     VectorClock inbox;            ///< Released by IPIs sent to this vCPU, taken at interrupt entry.
+    /// arm: the load tick of its last acquire (load, read-modify-write or fence). No later load
+    /// can be satisfied before it, so none reads a store older than one visible by then.
+    std::uint64_t ordered_since = 0;
     const void* last_loaded = nullptr;
     const void* fresh = nullptr;
     Location* rmw = nullptr;  ///< The location a read-modify-write has read.
@@ -162,6 +169,7 @@ class WeakMemory {
   hal::CpuId n_;
   std::vector<Cpu> cpus_;
   VectorClock sc_;  ///< Where seq_cst operations and fences meet.
+  std::uint64_t tick_ = 0;  ///< arm: counts loads and read-modify-writes (visible_since, ordered_since).
   VectorClock scratch_;   ///< Storage reused by store() and rmw_write() (no allocation per operation).
   VectorClock rmw_view_;
   std::unordered_map<const void*, Location> locations_;
