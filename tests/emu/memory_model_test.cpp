@@ -202,7 +202,6 @@ TEST(MemoryModel, Names) {
     EXPECT_EQ(parse_memory_model(to_string(m)), m);
 }
 
-
 // --- arm: the outcomes the C++ orders allow and ARMv8 exhibits ----------------------------
 // Allowed sets from the ARMv8 axiomatic model (Pulte et al., "Simplifying ARM Concurrency:
 // Multicopy-Atomic Axiomatic and Operational Models for ARMv8", POPL 2018; the herd7 aarch64.cat

@@ -753,9 +753,7 @@ void det_view_store(void* location, std::uint64_t bits, std::uint8_t size, std::
 std::uint64_t det_view_rmw_read(void* location, std::uint8_t size) noexcept {
   return det().view_rmw_read(location, size);
 }
-void det_view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept {
-  det().view_rmw_write(bits, order);
-}
+void det_view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept { det().view_rmw_write(bits, order); }
 void det_view_rmw_fail(std::memory_order order) noexcept { det().view_rmw_fail(order); }
 void det_view_forget(const void* location) noexcept { det().view_forget(location); }
 void det_plain_access(const void* location, std::uint8_t size, bool write, const char* file, unsigned line,

@@ -23,7 +23,8 @@ std::string_view base_name(const char* file) {
 
 std::string describe(const AccessRecord& a) {
   std::string text = fmt::format("{} by vCPU {} at step {}", a.write ? "write" : "read", a.cpu, a.step);
-  text += a.context.task == AccessContext::kNoTask ? std::string(" (no task") : fmt::format(" (task {}", a.context.task);
+  text +=
+      a.context.task == AccessContext::kNoTask ? std::string(" (no task") : fmt::format(" (task {}", a.context.task);
   if (a.context.lock_count == AccessContext::kLocksUnknown) {
     text += ", locks not tracked: the lock validator is off)";
   } else if (a.context.lock_count == 0) {
@@ -44,7 +45,8 @@ std::string describe(const AccessRecord& a) {
 
 std::string format_race(const Race& race) {
   return fmt::format(
-      "data race on a tracked datum of {} bytes:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire pair, "
+      "data race on a tracked datum of {} bytes:\n  {}\n  {}\n  not ordered by happens-before (no release/acquire "
+      "pair, "
       "IPI or CPU start between them)",
       race.size, describe(race.first), describe(race.second));
 }
@@ -158,8 +160,8 @@ std::uint64_t WeakMemory::load(hal::CpuId c, const void* location, std::uint8_t 
   return m.bits;
 }
 
-void WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory,
-                       std::uint64_t bits, std::memory_order order) {
+void WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory, std::uint64_t bits,
+                       std::memory_order order) {
   // A seq_cst store releases into the global view and takes nothing from it (a store acquires
   // nothing): SB with seq_cst stores and relaxed loads stays weak, as C++ and ARMv8 allow.
   Location& loc = locate(location, size, memory);

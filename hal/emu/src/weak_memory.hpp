@@ -147,7 +147,7 @@ class WeakMemory {
     std::uint64_t ordered_since = 0;
     const void* last_loaded = nullptr;
     const void* fresh = nullptr;
-    Location* rmw = nullptr;  ///< The location a read-modify-write has read.
+    Location* rmw = nullptr;       ///< The location a read-modify-write has read.
     std::deque<Message> buffered;  ///< tso: the views of the stores in the buffer, oldest first.
   };
   struct Datum {
@@ -168,9 +168,9 @@ class WeakMemory {
   MemoryModel model_;
   hal::CpuId n_;
   std::vector<Cpu> cpus_;
-  VectorClock sc_;  ///< Where seq_cst operations and fences meet.
+  VectorClock sc_;          ///< Where seq_cst operations and fences meet.
   std::uint64_t tick_ = 0;  ///< arm: counts loads and read-modify-writes (visible_since, ordered_since).
-  VectorClock scratch_;   ///< Storage reused by store() and rmw_write() (no allocation per operation).
+  VectorClock scratch_;     ///< Storage reused by store() and rmw_write() (no allocation per operation).
   VectorClock rmw_view_;
   std::unordered_map<const void*, Location> locations_;
   /// The last locations looked up, direct mapped by address: most operations hit one of a few

@@ -123,8 +123,9 @@ Action add_explore(CLI::App& app, const Context& ctx) {
     plan.runs = o->runs;
     plan = parse_shard(o->shard, plan);
     if (o->machine_kind == "unicorn" && (o->machine.memory_model != "sc" || o->machine.races == "on"))
-      throw InputError("--memory-model and --races are the deterministic engine's: the Unicorn machine runs the "
-                       "kernel's instructions one vCPU at a time, in order");
+      throw InputError(
+          "--memory-model and --races are the deterministic engine's: the Unicorn machine runs the "
+          "kernel's instructions one vCPU at a time, in order");
     if (o->machine_kind == "unicorn") return explore_unicorn(ctx, *o, plan);
     if (o->machine.scenario.empty()) throw InputError("--scenario is required (or --machine unicorn)");
     const RunOptions base = run_options_from(o->machine);

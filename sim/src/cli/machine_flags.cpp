@@ -87,10 +87,11 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with
       ->check(
           CLI::IsMember(std::vector<std::string>(std::begin(emu::kMemoryModelNames), std::end(emu::kMemoryModelNames))))
       ->capture_default_str();
-  cmd.add_option("--races", f.races,
-                 fmt::format("The happens-before race detector over the core's tracked data (hal::Tracked): on, off, or "
-                             "auto (on with the deterministic engine up to {} CPUs)",
-                             emu::kMaxViewCpus))
+  cmd.add_option(
+         "--races", f.races,
+         fmt::format("The happens-before race detector over the core's tracked data (hal::Tracked): on, off, or "
+                     "auto (on with the deterministic engine up to {} CPUs)",
+                     emu::kMaxViewCpus))
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   if (with_engine)

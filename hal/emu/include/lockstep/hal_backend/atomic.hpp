@@ -10,8 +10,8 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <lockstep/hal_backend/cpu_state.hpp>
+#include <type_traits>
 
 namespace lockstep::hal {
 
