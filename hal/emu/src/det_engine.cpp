@@ -229,8 +229,8 @@ class DetEngine final : public detail::Engine {
     }
     if (tso_) drain_current();
     const std::uint64_t old = memory_bits(location, size);
-    views_->store(current_, location, size, old, bits, order);
-    write_memory(location, bits, size, old);
+    // Under arm a store placed before unseen ones leaves memory at the newest store.
+    if (views_->store(current_, location, size, old, bits, order, memory_rng_)) write_memory(location, bits, size, old);
   }
   std::uint64_t view_rmw_read(void* location, std::uint8_t size) noexcept {
     rmw_location_ = location;

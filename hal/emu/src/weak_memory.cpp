@@ -75,6 +75,7 @@ WeakMemory::Location& WeakMemory::locate(const void* location, std::uint8_t size
   m.writer = hal::kInvalidCpu;
   m.epoch = 0;
   m.visible_since = 0;
+  m.rmw = false;
   m.view.clear();
   if (arm()) loc.floor.assign(n_, m.mo);
   return loc;
@@ -116,6 +117,7 @@ void WeakMemory::append(Location& loc, hal::CpuId c, Message& m) {
   slot.writer = m.writer;
   slot.epoch = m.epoch;
   slot.visible_since = kNever;
+  slot.rmw = m.rmw;
   std::swap(slot.view, m.view);
   if (arm()) loc.floor[c] = slot.mo;
 }
@@ -160,11 +162,12 @@ std::uint64_t WeakMemory::load(hal::CpuId c, const void* location, std::uint8_t 
   return m.bits;
 }
 
-void WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory, std::uint64_t bits,
-                       std::memory_order order) {
+bool WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory, std::uint64_t bits,
+                       std::memory_order order, Prng& rng) {
   // A seq_cst store releases into the global view and takes nothing from it (a store acquires
   // nothing): SB with seq_cst stores and relaxed loads stays weak, as C++ and ARMv8 allow.
   Location& loc = locate(location, size, memory);
+  const std::uint32_t floor = arm() ? loc.floor[c] : 0;
   Message m;
   m.view = std::move(scratch_);
   take_view(c, order, m);
@@ -172,6 +175,44 @@ void WeakMemory::store(hal::CpuId c, const void* location, std::uint8_t size, st
   append(loc, c, m);
   scratch_ = std::move(m.view);
   after_release(c, order);
+  // Coherence orders stores per location only: a relaxed store may land before others no vCPU
+  // has seen (2+2W's weak outcome), a quarter of the time when it can. Not a release store, nor
+  // one after a release fence: ARMv8 orders those after the writer's earlier stores (STLR,
+  // dmb), which forbids 2+2W with them.
+  if (!arm() || order != std::memory_order_relaxed || !cpus_[c].release_fence.empty()) return true;
+  const std::uint32_t places = places_back(loc, c, floor);
+  if (places == 0 || rng.below(4) != 0) return true;
+  move_back(loc, 1 + static_cast<std::uint32_t>(rng.below(places)));
+  return false;
+}
+
+std::uint32_t WeakMemory::places_back(Location& loc, hal::CpuId c, std::uint32_t floor) const noexcept {
+  std::uint32_t places = 0;
+  while (places + 1 < loc.count) {
+    const Message& s = loc.back(places + 1);
+    if (s.writer == c || s.writer == hal::kInvalidCpu || s.rmw || s.visible_since != kNever || s.mo <= floor ||
+        happens_before(s, cpus_[c].clock))
+      break;
+    ++places;
+  }
+  return places;
+}
+
+void WeakMemory::move_back(Location& loc, std::uint32_t k) noexcept {
+  for (std::uint32_t p = 0; p < k; ++p) {
+    Message& newer = loc.back(p);  // The moving store.
+    Message& older = loc.back(p + 1);
+    const std::uint32_t older_mo = older.mo;
+    std::swap(newer, older);  // The moving store is now at back(p + 1): give the numbers back.
+    std::swap(newer.mo, older.mo);
+    for (std::uint32_t& f : loc.floor) {
+      if (f == older_mo) {
+        f = older_mo + 1;  // Named the store that moved up.
+      } else if (f == older_mo + 1) {
+        f = older_mo;  // The writer's floor: its own store.
+      }
+    }
+  }
 }
 
 void WeakMemory::issue_buffered(hal::CpuId c, std::memory_order order) {
@@ -210,6 +251,7 @@ void WeakMemory::rmw_write(hal::CpuId c, std::uint64_t bits, std::memory_order o
   scratch_.assign(loc.newest().view);
   Message m;
   m.view = std::move(rmw_view_);  // Storage reused: append() hands back the dropped store's.
+  m.rmw = true;
   take_view(c, order, m);
   m.view.join(scratch_);
   m.bits = bits;

@@ -16,9 +16,10 @@
 // matters to the litmus table, and gives no forbidden one). Loads respect multi-copy atomicity:
 // once another vCPU has read a store, no load ordered after it (by an acquire) reads an older one
 // (ARMv8 forbids IRIW with acquire loads or acquire fences; relaxed loads may still be
-// satisfied early, back to the vCPU's last acquire). New stores always go to the end
-// of mo, so 2+2W's weak outcome is never produced; no load reads a value from the future (no
-// out-of-thin-air, no load buffering); sizes are not mixed at one address.
+// satisfied early, back to the vCPU's last acquire). New stores go to the end of mo, except
+// that a relaxed store may take a place before stores nobody but their writers has seen
+// (2+2W). No load reads a value from the future (RC11: no load buffering, no out-of-thin-air);
+// sizes are not mixed at one address.
 //
 // Under sc every load reads the newest store; under tso the vCPU's store buffer decides, and a
 // buffered store publishes the view it was issued with when it reaches memory. In all three,
@@ -79,9 +80,11 @@ class WeakMemory {
   // object where an old one was) starts a new history.
   std::uint64_t load(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory,
                      std::memory_order order, Prng& rng);
-  /// A store that reaches memory now (sc, arm; tso: seq_cst stores).
-  void store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory, std::uint64_t bits,
-             std::memory_order order);
+  /// A store that reaches memory now (sc, arm; tso: seq_cst stores). Under arm it may take a
+  /// place before stores no vCPU has seen yet (a seeded choice): false then, and memory keeps
+  /// the newest store's value.
+  bool store(hal::CpuId c, const void* location, std::uint8_t size, std::uint64_t memory, std::uint64_t bits,
+             std::memory_order order, Prng& rng);
   /// tso: a store enters the buffer (its view is taken now, in program order) ...
   void issue_buffered(hal::CpuId c, std::memory_order order);
   /// ... and reaches memory later, oldest first.
@@ -125,6 +128,7 @@ class WeakMemory {
     /// arm: the load tick at which a vCPU other than its writer first read it; from then on it is
     /// visible to every vCPU (multi-copy atomicity). kNever: not yet.
     std::uint64_t visible_since = kNever;
+    bool rmw = false;  ///< Written by a read-modify-write: nothing may come between it and what it read.
     VectorClock view;  ///< What a reader that acquires it has seen; empty: nothing.
   };
   struct Location {
@@ -163,6 +167,13 @@ class WeakMemory {
   /// The view a store of `c` carries: its clock if it releases, else its last release fence's.
   void take_view(hal::CpuId c, std::memory_order order, Message& m);
   void append(Location& loc, hal::CpuId c, Message& m);
+  /// How many of the newest stores the store just appended by `c` may go before in mo: ones
+  /// that no vCPU but their writer has read, not `c`'s own, not seen by `c` (its floor before the
+  /// store was `floor`), not happening before it, and not read-modify-writes.
+  std::uint32_t places_back(Location& loc, hal::CpuId c, std::uint32_t floor) const noexcept;
+  /// Moves the newest store `k` places back in mo, renumbering and keeping every floor on the
+  /// store it named.
+  void move_back(Location& loc, std::uint32_t k) noexcept;
   void after_release(hal::CpuId c, std::memory_order order);
 
   MemoryModel model_;
