@@ -79,11 +79,10 @@ void add_machine_flags(CLI::App& cmd, MachineFlags& f, bool with_seed, bool with
                  "deterministic engine: on or off")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
-  std::string models;
-  for (std::string_view m : emu::kMemoryModelNames) models += std::string(models.empty() ? "" : ", ") + std::string(m);
   cmd.add_option("--memory-model", f.memory_model,
-                 "The deterministic engine's memory model: sc (sequentially consistent) or tso (x86-TSO: a "
-                 "store buffer per vCPU, drained at seeded moments and by barriers)")
+                 "The deterministic engine's memory model: sc (sequentially consistent), tso (x86-TSO: a "
+                 "store buffer per vCPU, drained at seeded moments and by barriers) or arm (ARMv8 as the C++ "
+                 "orders allow: loads may read older stores their view permits; at most 64 CPUs)")
       ->check(
           CLI::IsMember(std::vector<std::string>(std::begin(emu::kMemoryModelNames), std::end(emu::kMemoryModelNames))))
       ->capture_default_str();
