@@ -175,8 +175,10 @@ void timer_calibrate(bool verbose) noexcept {
   }
 }
 
+hal::Cycles us_to_tsc(std::uint64_t us) noexcept { return scale(us, g_tsc_hz, 1'000'000); }
+
 void delay_us(std::uint64_t us) noexcept {
-  const hal::Cycles wait = scale(us, g_tsc_hz, 1'000'000);
+  const hal::Cycles wait = us_to_tsc(us);
   const hal::Cycles start = hal::cycle_counter();
   while (hal::cycle_counter() - start < wait) hal::relax();
 }

@@ -113,6 +113,7 @@ void apic_send_fixed(std::uint32_t apic_id, std::uint8_t vector) noexcept;
 void apic_send_all_but_self(std::uint8_t vector) noexcept;
 void timer_calibrate(bool verbose) noexcept;
 hal::Cycles tsc_hz() noexcept;
+hal::Cycles us_to_tsc(std::uint64_t us) noexcept;
 void delay_us(std::uint64_t us) noexcept;
 bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_cpu, bool has_extra) noexcept;
 hal::CpuId platform_cpu_count() noexcept;

@@ -27,9 +27,15 @@ hal::baremetal::CpuLocal g_local[hal::kMaxCpus];
 hal::CpuDescriptor g_platform[hal::kMaxCpus];
 hal::CpuId g_platform_count = 0;
 
-/// Delays of the INIT-SIPI-SIPI sequence (SDM Vol.3 8.4.4.1, the MP initialization example).
-constexpr std::uint64_t kInitDelayUs = 10'000;
-constexpr std::uint64_t kSipiDelayUs = 200;
+/// Delays of the INIT-SIPI-SIPI sequence. The SDM's MP initialization example (Vol.3 8.4.4.1)
+/// waits 10 ms after INIT and 200 us after each SIPI; Linux waits nothing after INIT on every
+/// AMD64 CPU and on Intel's family 6 (arch/x86/kernel/smpboot.c, smp_quirk_init_udelay), and the
+/// 200 us after a SIPI here is a bound on waiting for the AP's check-in, not a fixed delay.
+constexpr std::uint64_t kLegacyInitDelayUs = 10'000;
+constexpr std::uint64_t kSipiTimeoutUs = 200;
+/// ApSlot::armed: start_cpu() filled the slot; the AP runs its C entry.
+constexpr std::uint32_t kSlotArmed = 1;
+constexpr std::uint32_t kSlotCheckedIn = 2;
 constexpr std::uint64_t kFourGiB = 1ull << 32;
 
 firmware::Bytes map_identity(void*, std::uint64_t phys, std::size_t len) noexcept {
@@ -160,6 +166,25 @@ void smp_init() noexcept {
   __atomic_store_n(&ap_slot_count, g_platform_count, __ATOMIC_RELEASE);
 }
 
+/// Only Intel's NetBurst family (0xF) among 64-bit CPUs keeps the INIT delay, as in Linux.
+std::uint64_t init_delay_us() noexcept {
+  const CpuidRegs vendor = cpuid(0);
+  const bool intel = vendor.ebx == 0x756e6547 && vendor.edx == 0x49656e69 && vendor.ecx == 0x6c65746e;  // "GenuineIntel"
+  const std::uint32_t family = (cpuid(1).eax >> 8) & 0xF;
+  return intel && family == 0xF ? kLegacyInitDelayUs : 0;
+}
+
+/// Waits up to `us` for the AP of `slot` to reach its C entry.
+bool wait_check_in(const ApSlot& slot, std::uint64_t us) noexcept {
+  const hal::Cycles start = hal::cycle_counter();
+  const hal::Cycles wait = us_to_tsc(us);
+  while (__atomic_load_n(&slot.armed, __ATOMIC_ACQUIRE) != kSlotCheckedIn) {
+    if (hal::cycle_counter() - start >= wait) return false;
+    hal::relax();
+  }
+  return true;
+}
+
 hal::CpuId platform_cpu_count() noexcept { return g_platform_count; }
 bool cpu_started(hal::CpuId cpu) noexcept { return cpu == 0 || __atomic_load_n(&ap_slots[cpu].armed, __ATOMIC_ACQUIRE) != 0; }
 
@@ -168,6 +193,7 @@ bool cpu_started(hal::CpuId cpu) noexcept { return cpu == 0 || __atomic_load_n(&
 extern "C" void ap_main_x86(lockstep::x86::ApSlot* slot) {
   using namespace lockstep;
   const auto cpu = static_cast<hal::CpuId>(slot->cpu);
+  __atomic_store_n(&slot->armed, x86::kSlotCheckedIn, __ATOMIC_RELEASE);  // No second SIPI needed.
   x86::cpu_local_init(cpu, slot->apic_id);
   x86::idt_load();
   x86::apic_init_this_cpu();
@@ -188,15 +214,17 @@ StartResult start_cpu(CpuId cpu, CpuEntry entry, std::span<std::byte> stack) noe
   slot.stack_top = top;
   slot.cpu = cpu;
   slot.entry = reinterpret_cast<std::uint64_t>(entry);
-  __atomic_store_n(&slot.armed, 1u, __ATOMIC_RELEASE);  // Slot complete before the AP can look.
+  __atomic_store_n(&slot.armed, x86::kSlotArmed, __ATOMIC_RELEASE);  // Slot complete before the AP can look.
   const Cycles icr_timeout = x86::tsc_hz() / 100;
   x86::apic_send_init(slot.apic_id);
   if (!x86::apic_wait_icr_idle(icr_timeout)) return StartResult::kRefused;
-  x86::delay_us(x86::kInitDelayUs);
-  for (int i = 0; i < 2; ++i) {  // Two SIPIs: a running AP ignores the second (SDM Vol.3 8.4.4.1).
+  x86::delay_us(x86::init_delay_us());
+  // Two SIPIs, the second only if the first went unanswered (SDM Vol.3 8.4.4.1 sends both; a
+  // running AP ignores the second).
+  for (int i = 0; i < 2; ++i) {
     x86::apic_send_sipi(slot.apic_id, static_cast<std::uint8_t>(x86::kTrampolineAddress >> 12));
     if (!x86::apic_wait_icr_idle(icr_timeout)) return StartResult::kRefused;
-    x86::delay_us(x86::kSipiDelayUs);
+    if (x86::wait_check_in(slot, x86::kSipiTimeoutUs)) break;
   }
   return StartResult::kStarted;
 }
