@@ -111,16 +111,15 @@ constexpr unsigned kCpuCounts[] = {1, 2, 4, 8};
                    .baseline = "BM_QemuBoot/trivial" + n + "/iterations:1/manual_time",
                    .note = "x86_64 self-test, QEMU start to exit / the trivial image's (no target: the "
                            "workloads and the trace dump are real work; issue 5's 1.5x is the next ratio's)"});
-    declare_ratio(
-        {.name = "online_vs_trivial_boot" + n,
-         .subject = "BM_QemuBoot/selftest" + n + "/iterations:1/manual_time",
-         .baseline = "BM_QemuBoot/trivial" + n + "/iterations:1/manual_time",
-         .metric = Metric::kCounterLower,
-         .counter = "online_s",
-         .goal = Goal::kAtMost,
-         .target = 1.5,
-         .note = "QEMU start to the kernel's ONLINE line (all CPUs started) / the trivial image's whole boot "
-                 "(issue 5: all APs online within 1.5x)"});
+    declare_ratio({.name = "online_vs_trivial_boot" + n,
+                   .subject = "BM_QemuBoot/selftest" + n + "/iterations:1/manual_time",
+                   .baseline = "BM_QemuBoot/trivial" + n + "/iterations:1/manual_time",
+                   .metric = Metric::kCounterLower,
+                   .counter = "online_s",
+                   .goal = Goal::kAtMost,
+                   .target = 1.5,
+                   .note = "QEMU start to the kernel's ONLINE line (all CPUs started) / the trivial image's whole boot "
+                           "(issue 5: all APs online within 1.5x)"});
   }
   for (const char* arch : {"x86_64", "arm64"}) {
     const std::string base = std::string("BM_QemuIpi/") + arch;

@@ -169,7 +169,8 @@ void smp_init() noexcept {
 /// Only Intel's NetBurst family (0xF) among 64-bit CPUs keeps the INIT delay, as in Linux.
 std::uint64_t init_delay_us() noexcept {
   const CpuidRegs vendor = cpuid(0);
-  const bool intel = vendor.ebx == 0x756e6547 && vendor.edx == 0x49656e69 && vendor.ecx == 0x6c65746e;  // "GenuineIntel"
+  const bool intel =
+      vendor.ebx == 0x756e6547 && vendor.edx == 0x49656e69 && vendor.ecx == 0x6c65746e;  // "GenuineIntel"
   const std::uint32_t family = (cpuid(1).eax >> 8) & 0xF;
   return intel && family == 0xF ? kLegacyInitDelayUs : 0;
 }
