@@ -27,7 +27,7 @@ class TraceLineWriter {
     const auto* bytes = reinterpret_cast<const unsigned char*>(batch_);
     const std::size_t len = n_ * sizeof(core::TraceRecord);
     crc_ = protocol::crc32_update(crc_, bytes, len);
-    char text[32 + 4 * (protocol::kTraceRecordsPerLine * sizeof(core::TraceRecord) + 2) / 3];
+    char text[32 + protocol::base64_size(protocol::kTraceRecordsPerLine * sizeof(core::TraceRecord))];
     std::size_t o = 0;  // "LOCKSTEP TRACE D ", without a formatter: the line is long.
     for (const char* part : {protocol::kLinePrefix, protocol::kTrace, " ", protocol::kTraceData, " "})
       for (const char* h = part; *h; ++h) text[o++] = *h;

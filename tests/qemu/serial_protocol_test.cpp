@@ -30,7 +30,7 @@ std::string trace_section(int cpu, const std::vector<TraceRecord>& recs, bool co
     const std::size_t n = std::min(proto::kTraceRecordsPerLine, recs.size() - i);
     const auto* bytes = reinterpret_cast<const unsigned char*>(&recs[i]);
     crc = proto::crc32_update(crc, bytes, n * sizeof(TraceRecord));
-    char text[200];
+    char text[proto::base64_size(proto::kTraceRecordsPerLine * sizeof(TraceRecord))];
     const std::size_t len = proto::base64_encode(bytes, n * sizeof(TraceRecord), text);
     s += "LOCKSTEP TRACE D " + std::string(text, len) + "\n";
   }

@@ -80,8 +80,11 @@ constexpr std::uint32_t crc32_update(std::uint32_t crc, const unsigned char* dat
 
 inline constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Encodes `len` bytes as standard base64 with '=' padding into `out` (capacity >= 4 *
-/// ceil(len / 3)). Returns the characters written (no terminator).
+/// Characters base64_encode writes for `len` bytes.
+constexpr std::size_t base64_size(std::size_t len) noexcept { return 4 * ((len + 2) / 3); }
+
+/// Encodes `len` bytes as standard base64 with '=' padding into `out` (capacity >=
+/// base64_size(len)). Returns the characters written (no terminator).
 constexpr std::size_t base64_encode(const unsigned char* in, std::size_t len, char* out) noexcept {
   std::size_t o = 0;
   for (std::size_t i = 0; i < len; i += 3) {
