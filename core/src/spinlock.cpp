@@ -26,10 +26,15 @@ class WaitTimer {
     }
   }
   hal::Cycles waited() const noexcept { return timed_ ? hal::cycle_counter() - start_ : 0; }
+  /// The lock was seen free: the wait is over unless another CPU takes it first. Read before
+  /// the taking, so that no clock read lengthens the critical section the wait ends in.
+  void seen_free() noexcept { waited_ = waited(); }
+  hal::Cycles waited_until_seen_free() const noexcept { return waited_; }
 
  private:
   bool timed_;
   hal::Cycles start_;
+  hal::Cycles waited_ = 0;
 };
 
 }  // namespace
@@ -73,10 +78,11 @@ void RawSpinlock::lock_contended(hal::CpuId me, SourceSite at) noexcept {
       timer.on_spin(++spins);
       if (spins % detail::kWaitCheckPeriod == 0) detail::check_wait_cycle();
     }
+    timer.seen_free();
   } while (!try_take(me));
   acquired(at);
   detail::end_wait(outer_wait);
-  detail::note_lock_contended(owner_.stats, timer.waited());
+  detail::note_lock_contended(owner_.stats, timer.waited_until_seen_free());
 }
 
 void TicketSpinlock::lock(SourceSite at) noexcept {
