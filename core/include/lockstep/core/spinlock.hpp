@@ -178,9 +178,11 @@ class alignas(64) LOCKSTEP_CAPABILITY("spinlock") TicketSpinlock {
 };
 
 namespace detail {
-/// Takes `lock`, telling it where from if it keeps the site (the core's locks do).
+/// Takes `lock`, telling it where from if it keeps the site (the core's locks do). The guards
+/// and this are always inlined, as RawSpinlock::lock: GCC kept them out of line, a call with its
+/// register saves per guard (bench_core: 3 ns of a 5.5 ns acquire and release).
 template <class Lock>
-void take(Lock& lock, SourceSite at) noexcept LOCKSTEP_NO_TSA {
+[[gnu::always_inline]] inline void take(Lock& lock, SourceSite at) noexcept LOCKSTEP_NO_TSA {
   if constexpr (requires { lock.lock(at); }) {
     lock.lock(at);
   } else {
@@ -193,10 +195,12 @@ void take(Lock& lock, SourceSite at) noexcept LOCKSTEP_NO_TSA {
 template <class Lock>
 class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY SpinlockGuard {
  public:
-  explicit SpinlockGuard(Lock& lock, SourceSite at = SourceSite::here()) noexcept LOCKSTEP_ACQUIRE(lock) : lock_(lock) {
+  [[gnu::always_inline]] explicit SpinlockGuard(Lock& lock, SourceSite at = SourceSite::here()) noexcept
+      LOCKSTEP_ACQUIRE(lock)
+      : lock_(lock) {
     detail::take(lock_, at);
   }
-  ~SpinlockGuard() LOCKSTEP_RELEASE() { lock_.unlock(); }
+  [[gnu::always_inline]] ~SpinlockGuard() LOCKSTEP_RELEASE() { lock_.unlock(); }
   SpinlockGuard(const SpinlockGuard&) = delete;
   SpinlockGuard& operator=(const SpinlockGuard&) = delete;
   SpinlockGuard(SpinlockGuard&&) = delete;
@@ -211,11 +215,12 @@ class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY SpinlockGuard {
 template <class Lock>
 class [[nodiscard]] LOCKSTEP_SCOPED_CAPABILITY IrqSpinlockGuard {
  public:
-  explicit IrqSpinlockGuard(Lock& lock, SourceSite at = SourceSite::here()) noexcept LOCKSTEP_ACQUIRE(lock)
+  [[gnu::always_inline]] explicit IrqSpinlockGuard(Lock& lock, SourceSite at = SourceSite::here()) noexcept
+      LOCKSTEP_ACQUIRE(lock)
       : saved_(hal::irq_save_disable()), lock_(lock) {
     detail::take(lock_, at);
   }
-  ~IrqSpinlockGuard() LOCKSTEP_RELEASE() {
+  [[gnu::always_inline]] ~IrqSpinlockGuard() LOCKSTEP_RELEASE() {
     lock_.unlock();
     hal::irq_restore(saved_);
   }
