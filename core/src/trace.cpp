@@ -56,9 +56,12 @@ void trace(TraceType type, std::uint8_t aux, std::uint32_t a, std::uint64_t b) n
   PerCpu& cpu = *static_cast<PerCpu*>(base);
   TraceRing& ring = cpu.trace;
   if (ring.slots.empty()) return;
-  ring.slots[ring.written % ring.slots.size()] =
+  // The slot is taken before it is written, in one step no interrupt can split: an interrupt
+  // handler tracing between a look at `written` and its increment left a slot never written
+  // (a zero record the host rejected; seen on the Unicorn machine) and lost a record.
+  const std::uint64_t slot = hal::cpu_local_fetch_add(ring.written, 1);
+  ring.slots[slot % ring.slots.size()] =
       TraceRecord{hal::cycle_counter(), static_cast<std::uint16_t>(cpu.id), type, aux, a, b};
-  ++ring.written;
 }
 
 const TraceRing& trace_ring(hal::CpuId cpu) noexcept { return cpu_record(cpu).trace; }

@@ -1,5 +1,8 @@
 #pragma once
-// The per-CPU base pointer (GS base on x86_64, TPIDR_EL1 on arm64).
+// The per-CPU base pointer (GS base on x86_64, TPIDR_EL1 on arm64), and counters that a CPU
+// shares only with its own interrupt handlers.
+
+#include <cstdint>
 
 namespace lockstep::hal {
 
@@ -9,6 +12,12 @@ void set_percpu_base(void* base) noexcept;
 /// This CPU's per-CPU base, or nullptr before set_percpu_base(). Any context; not a
 /// scheduling point.
 inline void* percpu_base() noexcept;
+
+/// Adds `delta` to `word` and returns the value before, in one step that no interrupt on this
+/// CPU can split (Linux's local_t): for a counter of this CPU's data that its interrupt handlers
+/// also advance, such as a trace ring's write index. Not atomic against other CPUs, and no
+/// ordering. Any context; not a scheduling point.
+inline std::uint64_t cpu_local_fetch_add(std::uint64_t& word, std::uint64_t delta) noexcept;
 
 }  // namespace lockstep::hal
 

@@ -67,4 +67,11 @@ inline bool irq_enabled() noexcept { return emu::detail::tl_cpu->irq_enabled; }
 
 inline void* percpu_base() noexcept { return emu::detail::tl_cpu->percpu; }
 
+/// An emulated CPU takes interrupts only inside the engine's calls, never within an expression.
+inline std::uint64_t cpu_local_fetch_add(std::uint64_t& word, std::uint64_t delta) noexcept {
+  const std::uint64_t old = word;
+  word = old + delta;
+  return old;
+}
+
 }  // namespace lockstep::hal

@@ -57,4 +57,21 @@ inline bool irq_enabled() noexcept {
 
 inline void* percpu_base() noexcept { return arm64::cpu_local()->core_percpu; }
 
+/// A load-exclusive/store-exclusive loop (ARMv8.0 has no LSE): an exception return clears the
+/// local monitor (Arm ARM D1.10.1 "Exception return" / B2.9 "Exclusive access"), so an interrupt
+/// between the two makes the store fail and the add retry.
+inline std::uint64_t cpu_local_fetch_add(std::uint64_t& word, std::uint64_t delta) noexcept {
+  std::uint64_t old, sum;
+  std::uint32_t failed;
+  asm volatile(
+      "1: ldxr %0, %3\n"
+      "   add %1, %0, %4\n"
+      "   stxr %w2, %1, %3\n"
+      "   cbnz %w2, 1b"
+      : "=&r"(old), "=&r"(sum), "=&r"(failed), "+Q"(word)
+      : "r"(delta)
+      : "memory");
+  return old;
+}
+
 }  // namespace lockstep::hal

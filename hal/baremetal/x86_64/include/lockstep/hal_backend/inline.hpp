@@ -56,4 +56,11 @@ inline void* percpu_base() noexcept {
   return base;
 }
 
+/// One XADD without LOCK: interrupts are taken between instructions only (SDM Vol.3 6.6), and
+/// no other CPU writes the word, so the bus lock would buy nothing.
+inline std::uint64_t cpu_local_fetch_add(std::uint64_t& word, std::uint64_t delta) noexcept {
+  asm volatile("xaddq %0, %1" : "+r"(delta), "+m"(word)::"memory");
+  return delta;
+}
+
 }  // namespace lockstep::hal
