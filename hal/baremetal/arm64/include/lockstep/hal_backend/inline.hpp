@@ -57,9 +57,11 @@ inline bool irq_enabled() noexcept {
 
 inline void* percpu_base() noexcept { return arm64::cpu_local()->core_percpu; }
 
-/// A load-exclusive/store-exclusive loop (ARMv8.0 has no LSE): an exception return clears the
-/// local monitor (Arm ARM D1.10.1 "Exception return" / B2.9 "Exclusive access"), so an interrupt
-/// between the two makes the store fail and the add retry.
+/// A load-exclusive/store-exclusive loop (ARMv8.0 has no LSE). An interrupt handler that adds
+/// to the word between the two does so with its own store-exclusive, which leaves the local
+/// monitor open (Arm ARM DDI 0487, "The local monitor" in the exclusive-access chapter; exception
+/// return clears it too, AArch64.ExceptionReturn's ClearExclusiveLocal), so the interrupted
+/// store fails and the add retries.
 inline std::uint64_t cpu_local_fetch_add(std::uint64_t& word, std::uint64_t delta) noexcept {
   std::uint64_t old, sum;
   std::uint32_t failed;
