@@ -233,14 +233,13 @@ class DetEngine final : public detail::Engine {
     if (views_->store(current_, location, size, old, bits, order, memory_rng_)) write_memory(location, bits, size, old);
   }
   std::uint64_t view_rmw_read(void* location, std::uint8_t size) noexcept {
-    rmw_location_ = location;
-    rmw_size_ = size;
     return views_->rmw_read(current_, location, size, memory_bits(location, size));
   }
-  void view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept {
-    const std::uint64_t old = memory_bits(rmw_location_, rmw_size_);
+  /// The Atomic names the location again; the views keep which one was read (no point between).
+  void view_rmw_write(void* location, std::uint8_t size, std::uint64_t bits, std::memory_order order) noexcept {
+    const std::uint64_t old = memory_bits(location, size);
     views_->rmw_write(current_, bits, order);
-    write_memory(rmw_location_, bits, rmw_size_, old);
+    write_memory(location, bits, size, old);
   }
   void view_rmw_fail(std::memory_order order) noexcept { views_->rmw_fail(current_, order); }
   void view_forget(const void* location) noexcept {
@@ -692,8 +691,6 @@ class DetEngine final : public detail::Engine {
   Prng memory_rng_;  // The tso model's drains, the arm model's reads: apart, so the schedule's draws stay.
   bool tso_ = false;
   std::unique_ptr<detail::WeakMemory> views_;  ///< The arm model or the race detector; else null.
-  void* rmw_location_ = nullptr;               ///< The read-modify-write in progress (view_rmw_*).
-  std::uint8_t rmw_size_ = 0;
   CpuId n_ = 0;
   std::unique_ptr<VCpu[]> cpus_;
   std::vector<hal::CpuDescriptor> descriptors_;
@@ -753,7 +750,9 @@ void det_view_store(void* location, std::uint64_t bits, std::uint8_t size, std::
 std::uint64_t det_view_rmw_read(void* location, std::uint8_t size) noexcept {
   return det().view_rmw_read(location, size);
 }
-void det_view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept { det().view_rmw_write(bits, order); }
+void det_view_rmw_write(void* location, std::uint8_t size, std::uint64_t bits, std::memory_order order) noexcept {
+  det().view_rmw_write(location, size, bits, order);
+}
 void det_view_rmw_fail(std::memory_order order) noexcept { det().view_rmw_fail(order); }
 void det_view_forget(const void* location) noexcept { det().view_forget(location); }
 void det_plain_access(const void* location, std::uint8_t size, bool write, const char* file, unsigned line,

@@ -113,7 +113,7 @@ class Atomic {
     if (emu::detail::tl_tso) emu::detail::det_tso_drain();  // A locked instruction drains it.
     if (emu::detail::tl_views) [[unlikely]] {
       const T old = from_bits(emu::detail::det_view_rmw_read(&v_, sizeof(T)));
-      emu::detail::det_view_rmw_write(to_bits(next(old)), o);
+      emu::detail::det_view_rmw_write(&v_, sizeof(T), to_bits(next(old)), o);
       return old;
     }
     const T old = v_.load(std::memory_order_relaxed);
@@ -134,7 +134,7 @@ class Atomic {
       return false;
     }
     if (emu::detail::tl_views) {
-      emu::detail::det_view_rmw_write(to_bits(desired), s);
+      emu::detail::det_view_rmw_write(&v_, sizeof(T), to_bits(desired), s);
       return true;
     }
     v_.store(desired, std::memory_order_relaxed);

@@ -59,7 +59,7 @@ void det_tso_drain() noexcept;
 std::uint64_t det_view_load(const void* location, std::uint8_t size, std::memory_order order) noexcept;
 void det_view_store(void* location, std::uint64_t bits, std::uint8_t size, std::memory_order order) noexcept;
 std::uint64_t det_view_rmw_read(void* location, std::uint8_t size) noexcept;
-void det_view_rmw_write(std::uint64_t bits, std::memory_order order) noexcept;
+void det_view_rmw_write(void* location, std::uint8_t size, std::uint64_t bits, std::memory_order order) noexcept;
 void det_view_rmw_fail(std::memory_order order) noexcept;
 void det_view_forget(const void* location) noexcept;
 /// A plain access to a hal::Tracked datum (checked by the race detector).
