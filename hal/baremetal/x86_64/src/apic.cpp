@@ -95,12 +95,7 @@ void apic_eoi() noexcept { write(kRegEoi, 0); }
 
 bool apic_wait_icr_idle(hal::Cycles timeout) noexcept {
   if (g_x2) return true;  // x2APIC has no delivery status (SDM Vol.3 10.12.9).
-  const hal::Cycles start = hal::cycle_counter();
-  while (read(kRegIcrLow) & kIcrDeliveryPending) {
-    if (hal::cycle_counter() - start > timeout) return false;
-    hal::relax();
-  }
-  return true;
+  return wait_until([] { return (read(kRegIcrLow) & kIcrDeliveryPending) == 0; }, timeout);
 }
 
 void apic_init_boot(bool verbose, bool force_xapic) noexcept {

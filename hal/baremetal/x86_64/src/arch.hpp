@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <lockstep/hal/cpu.hpp>
 #include <lockstep/hal/types.hpp>
 
 #include "boot_layout.h"
@@ -114,6 +115,17 @@ void apic_send_all_but_self(std::uint8_t vector) noexcept;
 void timer_calibrate(bool verbose) noexcept;
 hal::Cycles tsc_hz() noexcept;
 hal::Cycles us_to_tsc(std::uint64_t us) noexcept;
+/// Spins until `done()` or until `timeout` TSC cycles have passed; whether it was done. The
+/// bounded wait of every boot handshake here (guest time, never spin counts).
+template <class Done>
+bool wait_until(Done done, hal::Cycles timeout) noexcept {
+  const hal::Cycles start = hal::cycle_counter();
+  while (!done()) {
+    if (hal::cycle_counter() - start > timeout) return false;
+    hal::relax();
+  }
+  return true;
+}
 void delay_us(std::uint64_t us) noexcept;
 bool acpi_enumerate(std::uint64_t rsdp_hint, bool verbose, std::uint32_t extra_cpu, bool has_extra) noexcept;
 hal::CpuId platform_cpu_count() noexcept;

@@ -177,13 +177,8 @@ std::uint64_t init_delay_us() noexcept {
 
 /// Waits up to `us` for the AP of `slot` to reach its C entry.
 bool wait_check_in(const ApSlot& slot, std::uint64_t us) noexcept {
-  const hal::Cycles start = hal::cycle_counter();
-  const hal::Cycles wait = us_to_tsc(us);
-  while (__atomic_load_n(&slot.armed, __ATOMIC_ACQUIRE) != kSlotCheckedIn) {
-    if (hal::cycle_counter() - start >= wait) return false;
-    hal::relax();
-  }
-  return true;
+  return wait_until([&slot] { return __atomic_load_n(&slot.armed, __ATOMIC_ACQUIRE) == kSlotCheckedIn; },
+                    us_to_tsc(us));
 }
 
 hal::CpuId platform_cpu_count() noexcept { return g_platform_count; }
